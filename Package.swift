@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// MARK: - Build switches
+// OpenMP needs unsafe flags (-fopenmp, link libomp from Debian's libomp-dev), and a
+// package with unsafe flags cannot be used as a remote dependency. LSSKD_NO_OPENMP=1
+// builds a single-threaded library with no unsafe flags.
+let useOpenMP = ProcessInfo.processInfo.environment["LSSKD_NO_OPENMP"] == nil
+
+#if os(Linux)
+let ompLibDir = "/usr/lib/llvm-14/lib"
+#else
+let ompLibDir = "/opt/homebrew/opt/libomp/lib"
+#endif
+
+// SwiftPM compiles C at -O0 in debug builds; kernels are always optimised so that
+// tests and debug runs of the trainer are usable.
+let kernelCFlags: [String] = useOpenMP ? ["-O2", "-fopenmp"] : ["-O2"]
+let kernelLinkFlags: [String] = useOpenMP ? ["-L\(ompLibDir)", "-Xlinker", "-rpath", "-Xlinker", ompLibDir] : []
+
+let package = Package(
+    name: "LSSKD",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "LSSKDKernels", targets: ["LSSKDKernels"]),
+        .library(name: "LSSKDTensor", targets: ["LSSKDTensor"]),
+        .library(name: "LSSKDNN", targets: ["LSSKDNN"]),
+    ],
+    targets: [
+        // MARK: - C kernels (no Swift needed to build or use them: see kernels/Makefile)
+        .target(
+            name: "LSSKDKernels",
+            path: ".",
+            exclude: ["kernels/Makefile", "kernels/tests", "kernels/build"],
+            sources: ["kernels"],
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(kernelCFlags)],
+            linkerSettings: useOpenMP
+                ? [.linkedLibrary("omp"), .unsafeFlags(kernelLinkFlags)]
+                : []
+        ),
+
+        // MARK: - Swift layers
+        // The tensor layer is the only module that imports the C kernels.
+        .target(name: "LSSKDTensor", dependencies: ["LSSKDKernels"]),
+        // Autograd, modules, layers, losses, optimisers, schedules.
+        .target(name: "LSSKDNN", dependencies: ["LSSKDTensor"]),
+
+        // MARK: - Tests
+        // The C test cases (kernels/tests) compiled as a library, so that `swift test`
+        // and `make -C kernels test` run the same list of cases.
+        .target(
+            name: "_LSSKDKernelTestCases",
+            dependencies: ["LSSKDKernels"],
+            path: "kernels/tests",
+            exclude: ["main.c"],
+            publicHeadersPath: ".",
+            cSettings: [.unsafeFlags(["-O1"])]
+        ),
+        .testTarget(name: "LSSKDKernelsTests", dependencies: ["LSSKDKernels", "_LSSKDKernelTestCases"]),
+        .testTarget(name: "LSSKDTensorTests", dependencies: ["LSSKDTensor"]),
+        .testTarget(name: "LSSKDNNTests", dependencies: ["LSSKDNN"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,3 @@
+#include "bench.h"
+
+void lsk_bench_conv(const lsk_bopts *o) { (void)o; }
