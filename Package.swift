@@ -19,21 +19,30 @@ let ompLibDir = "/opt/homebrew/opt/libomp/lib"
 let kernelCFlags: [String] = useOpenMP ? ["-O2", "-fopenmp"] : ["-O2"]
 let kernelLinkFlags: [String] = useOpenMP ? ["-L\(ompLibDir)", "-Xlinker", "-rpath", "-Xlinker", ompLibDir] : []
 
+// Every folder of kernels/ that holds library sources; a new kernel family adds its folder here.
+let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss"]
+
 let package = Package(
     name: "LSSKD",
     platforms: [.macOS(.v13)],
     products: [
+        .executable(name: "lsskd", targets: ["lsskd"]),
         .library(name: "LSSKDKernels", targets: ["LSSKDKernels"]),
         .library(name: "LSSKDTensor", targets: ["LSSKDTensor"]),
         .library(name: "LSSKDNN", targets: ["LSSKDNN"]),
+        .library(name: "LSSKDData", targets: ["LSSKDData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // MARK: - C kernels (no Swift needed to build or use them: see kernels/Makefile)
         .target(
             name: "LSSKDKernels",
             path: ".",
-            exclude: ["kernels/Makefile", "kernels/tests", "kernels/build"],
-            sources: ["kernels"],
+            // Source folders are listed (not all of kernels/) so that the Makefile's build
+            // folders (kernels/build*) and the C test program stay out of the library.
+            sources: kernelSourceFolders.map { "kernels/" + $0 },
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(kernelCFlags)],
             linkerSettings: useOpenMP
@@ -46,6 +55,17 @@ let package = Package(
         .target(name: "LSSKDTensor", dependencies: ["LSSKDKernels"]),
         // Autograd, modules, layers, losses, optimisers, schedules.
         .target(name: "LSSKDNN", dependencies: ["LSSKDTensor"]),
+        // Dataset files (IDX, CIFAR binary; gzip through zlib from Debian's zlib1g-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "LSSKDData", dependencies: ["CZlib"]),
+        // The command-line tool.
+        .executableTarget(
+            name: "lsskd",
+            dependencies: [
+                "LSSKDNN", "LSSKDData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         // MARK: - Tests
         // The C test cases (kernels/tests) compiled as a library, so that `swift test`
@@ -61,6 +81,7 @@ let package = Package(
         .testTarget(name: "LSSKDKernelsTests", dependencies: ["LSSKDKernels", "_LSSKDKernelTestCases"]),
         .testTarget(name: "LSSKDTensorTests", dependencies: ["LSSKDTensor"]),
         .testTarget(name: "LSSKDNNTests", dependencies: ["LSSKDNN"]),
+        .testTarget(name: "LSSKDDataTests", dependencies: ["LSSKDData"]),
     ],
     swiftLanguageModes: [.v5]
 )
