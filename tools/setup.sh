@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine (idempotent; quick when done).
+#   libomp-dev            OpenMP runtime + headers for clang (Swift's C compiler)
+#   zlib1g-dev            gzip-compressed dataset files
+#   dataset-fashion-mnist Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (main job)
+#   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static: the C kernels' aarch64/NEON
+#     build and its test run under emulation (only with --cross)
+set -euo pipefail
+packages=(libomp-dev zlib1g-dev dataset-fashion-mnist)
+if [[ "${1:-}" == "--cross" ]]; then
+  packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
