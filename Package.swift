@@ -31,6 +31,8 @@ let package = Package(
         .library(name: "LSSKDTensor", targets: ["LSSKDTensor"]),
         .library(name: "LSSKDNN", targets: ["LSSKDNN"]),
         .library(name: "LSSKDData", targets: ["LSSKDData"]),
+        .library(name: "LSSKDModels", targets: ["LSSKDModels"]),
+        .library(name: "LSSKDTrain", targets: ["LSSKDTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,12 +59,16 @@ let package = Package(
         .target(name: "LSSKDNN", dependencies: ["LSSKDTensor"]),
         // Dataset files (IDX, CIFAR binary; gzip through zlib from Debian's zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "LSSKDData", dependencies: ["CZlib"]),
+        .target(name: "LSSKDData", dependencies: ["CZlib", "LSSKDTensor"]),
+        // Model definitions (stage taps for the distillation branches come with the CIFAR models).
+        .target(name: "LSSKDModels", dependencies: ["LSSKDNN"]),
+        // Training loops, evaluation, metrics.
+        .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData"]),
         // The command-line tool.
         .executableTarget(
             name: "lsskd",
             dependencies: [
-                "LSSKDNN", "LSSKDData",
+                "LSSKDNN", "LSSKDData", "LSSKDModels", "LSSKDTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct LSSKDCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lsskd",
+        abstract: "Train compact image models on the CPU (layered self-supervised self-distillation).",
+        subcommands: [TrainCommand.self],
+        defaultSubcommand: TrainCommand.self
+    )
+}

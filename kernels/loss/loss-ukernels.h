@@ -1,0 +1,45 @@
+/*
+ * Loss family internals: the per-row microkernels (one table per ISA) used by
+ * kernels/ops/loss.c. Not installed.
+ *
+ * Softmax-type losses are organised per row in reusable steps (XNNPACK's softmax split):
+ *   1. rmax                    m = max_c x[c]
+ *   2. raddstoreexpminusmax    e[c] = exp((x[c] - m) * inv_t), returns sum_c e[c]
+ *      (or a fused variant that also reduces the targets: xent_reduce)
+ *   3. an output step          p = e / Z, gradients, ...
+ * A new softmax loss (e.g. the fused softmax-KL) adds its own reduce/output steps and reuses
+ * 1 and 2. Microkernels lsk_f32_<op>_ukernel_<tile>__<isa> come from the template
+ * f32-softmax.h (instantiated in f32-softmax-<isa>.c): single-threaded, allocation-free,
+ * n >= 1, unaligned pointers. Exponents are (x - m) * inv_t <= 0, so exp never overflows;
+ * values below -87.3 give 0 (see VEXP in kernels/eltwise/vec-common.h).
+ */
+#ifndef LSK_LOSS_UKERNELS_H
+#define LSK_LOSS_UKERNELS_H
+
+#include <stddef.h>
+
+typedef struct lsk_loss_ukernels {
+    /* max of x[0..n)                                            lsk_f32_rmax_ukernel_* */
+    float (*rmax)(size_t n, const float *x);
+    /* e[c] = exp((x[c] - m) * inv_t); returns sum_c e[c]; e may equal x
+     *                                                           lsk_f32_raddstoreexpminusmax_ukernel_* */
+    float (*raddstoreexpminusmax)(size_t n, const float *x, float m, float inv_t, float *e);
+    /* Cross-entropy reduce: e[c] = exp((x[c] - m) * inv_t) and
+     * out[0] = sum e, out[1] = sum t, out[2] = sum t * (x - m)  lsk_f32_xent_reduce_ukernel_* */
+    void (*xent_reduce)(size_t n, const float *x, const float *t, float m, float inv_t, float *e, float out[3]);
+    /* Cross-entropy output: p = e * inv_z; probs (may be NULL, may equal e) = p;
+     * dx (=|+=) a * p - b * t                                   lsk_f32_xent_out_ukernel_* */
+    void (*xent_out)(size_t n, const float *e, const float *t, float inv_z, float a, float b, float *probs,
+                     float *dx, int accumulate);
+} lsk_loss_ukernels;
+
+extern const lsk_loss_ukernels lsk_loss_ukernels__scalar;
+#if defined(__x86_64__)
+extern const lsk_loss_ukernels lsk_loss_ukernels__avx2;
+extern const lsk_loss_ukernels lsk_loss_ukernels__avx512;
+#endif
+#if defined(__aarch64__)
+extern const lsk_loss_ukernels lsk_loss_ukernels__neon;
+#endif
+
+#endif

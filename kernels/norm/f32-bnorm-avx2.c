@@ -1,0 +1,10 @@
+/* Batch-norm microkernels, avx2 instantiation of f32-bnorm.h (lsk_f32_<op>_ukernel_<tile>__avx2). */
+#include <stddef.h>
+#include "norm-ukernels.h"
+
+#if defined(__x86_64__)
+#include "../internal/isa_avx2_begin.h"
+#include "../eltwise/vec-avx2.h"
+#include "f32-bnorm.h"
+#include "../internal/isa_end.h"
+#endif

@@ -1,0 +1,107 @@
+/*
+ * 2-D convolution entry points (include/lsk_conv.h): argument validation and the
+ * algorithm choice. The algorithms live in conv-gemm.c (im2col + lsk_sgemm); Winograd
+ * and a direct depthwise path will be added to lsk_conv_choose_algo and dispatched below.
+ * See docs/conv.md for the design and the measured numbers.
+ */
+#include "../conv/conv-internal.h"
+
+/* Fills g from d after checking every contract of lsk_conv2d_desc (sizes, divisibility,
+ * padded input >= kernel, no size_t overflow of any tensor or workspace size). */
+static lsk_status conv_geom_init(const lsk_conv2d_desc *d, lsk_conv_geom *g) {
+    LSK_CHECK(d != NULL);
+    LSK_CHECK(d->in_channels >= 1 && d->in_height >= 1 && d->in_width >= 1 && d->out_channels >= 1);
+    LSK_CHECK(d->kernel_h >= 1 && d->kernel_w >= 1 && d->stride_h >= 1 && d->stride_w >= 1);
+    LSK_CHECK(d->groups >= 1 && d->in_channels % d->groups == 0 && d->out_channels % d->groups == 0);
+    size_t ph2, pw2, hp, wp;
+    LSK_CHECK(lsk_mul_ok(d->pad_h, 2, &ph2) && lsk_mul_ok(d->pad_w, 2, &pw2));
+    hp = d->in_height + ph2;
+    wp = d->in_width + pw2;
+    LSK_CHECK(hp >= d->in_height && wp >= d->in_width); /* no wrap-around */
+    LSK_CHECK(hp >= d->kernel_h && wp >= d->kernel_w);
+    g->d = *d;
+    g->ho = (hp - d->kernel_h) / d->stride_h + 1;
+    g->wo = (wp - d->kernel_w) / d->stride_w + 1;
+    g->cin_g = d->in_channels / d->groups;
+    g->cout_g = d->out_channels / d->groups;
+    /* Every product the kernels form: tensor sizes (times the batch), the GEMM depth and
+     * the im2col workspace of the forward pass and of the transposed backward pass. */
+    size_t t;
+    LSK_CHECK(lsk_mul_ok(d->in_height, d->in_width, &g->hw_in));
+    LSK_CHECK(lsk_mul_ok(g->ho, g->wo, &g->hw_out));
+    LSK_CHECK(lsk_mul_ok(d->kernel_h, d->kernel_w, &g->kk));
+    LSK_CHECK(lsk_mul_ok(g->cin_g, g->kk, &g->k));
+    LSK_CHECK(lsk_mul_ok(d->out_channels, g->k, &g->w_size));
+    LSK_CHECK(lsk_mul_ok(g->w_size, sizeof(float), &t));
+    LSK_CHECK(lsk_mul_ok(d->in_channels, g->hw_in, &t) && lsk_mul_ok(t, d->batch, &t) && lsk_mul_ok(t, sizeof(float), &t));
+    LSK_CHECK(lsk_mul_ok(d->out_channels, g->hw_out, &t) && lsk_mul_ok(t, d->batch, &t) && lsk_mul_ok(t, sizeof(float), &t));
+    LSK_CHECK(lsk_mul_ok(g->k, g->hw_out, &t) && lsk_mul_ok(t, d->batch, &t) && lsk_mul_ok(t, sizeof(float), &t));
+    LSK_CHECK(lsk_mul_ok(g->cout_g, g->kk, &t) && lsk_mul_ok(t, g->hw_in, &t) && lsk_mul_ok(t, d->batch, &t) &&
+              lsk_mul_ok(t, sizeof(float), &t));
+    return LSK_OK;
+}
+
+lsk_status lsk_conv2d_output_size(const lsk_conv2d_desc *d, size_t *out_height, size_t *out_width) {
+    LSK_CHECK(out_height != NULL && out_width != NULL);
+    lsk_conv_geom g;
+    const lsk_status s = conv_geom_init(d, &g);
+    if (s != LSK_OK) return s;
+    *out_height = g.ho;
+    *out_width = g.wo;
+    return LSK_OK;
+}
+
+/*
+ * The algorithm choice, per shape and pass (one place, so Winograd F(4x4,3x3) for 3x3
+ * stride-1 layers and a direct depthwise kernel for groups == channels slot in here):
+ *  - 1x1, stride 1, pad 0: plain GEMMs on the images themselves (no im2col).
+ *  - bwd_data with stride 1 and pad <= kernel - 1: a forward convolution of dy with the
+ *    spatially flipped, channel-transposed kernel and padding kernel - 1 - pad. Same FLOPs
+ *    as GEMM + col2im, but the GEMM depth is cout_g*kh*kw instead of cout_g, and the
+ *    scatter-add of col2im (a read-modify-write of dx per kernel tap) becomes an im2col write.
+ *  - otherwise im2col + GEMM (bwd_data: GEMM into columns, then col2im).
+ */
+lsk_conv_algo lsk_conv_choose_algo(const lsk_conv_geom *g, lsk_conv_pass pass) {
+    const lsk_conv2d_desc *d = &g->d;
+    const int unit_stride = d->stride_h == 1 && d->stride_w == 1;
+    if (d->kernel_h == 1 && d->kernel_w == 1 && unit_stride && d->pad_h == 0 && d->pad_w == 0)
+        return LSK_CONV_ALGO_GEMM_1X1;
+    if (pass == LSK_CONV_BWD_DATA && unit_stride && d->pad_h < d->kernel_h && d->pad_w < d->kernel_w)
+        return LSK_CONV_ALGO_TRANSPOSED_GEMM;
+    return LSK_CONV_ALGO_IM2COL_GEMM;
+}
+
+lsk_status lsk_conv2d_fwd(const lsk_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
+    lsk_conv_geom g;
+    const lsk_status s = conv_geom_init(d, &g);
+    if (s != LSK_OK) return s;
+    LSK_CHECK(y != NULL && x != NULL && w != NULL);
+    if (d->batch == 0) return LSK_OK;
+    return lsk_conv_gemm_fwd(&g, lsk_conv_choose_algo(&g, LSK_CONV_FWD), y, x, w, b);
+}
+
+lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const float *dy, const float *w, int accumulate) {
+    lsk_conv_geom g;
+    const lsk_status s = conv_geom_init(d, &g);
+    if (s != LSK_OK) return s;
+    LSK_CHECK(dx != NULL && dy != NULL && w != NULL);
+    if (d->batch == 0) return LSK_OK;
+    return lsk_conv_gemm_bwd_data(&g, lsk_conv_choose_algo(&g, LSK_CONV_BWD_DATA), dx, dy, w, accumulate != 0);
+}
+
+lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db, const float *dy, const float *x,
+                                 int accumulate) {
+    lsk_conv_geom g;
+    const lsk_status s = conv_geom_init(d, &g);
+    if (s != LSK_OK) return s;
+    LSK_CHECK(dw != NULL && dy != NULL && x != NULL);
+    if (d->batch == 0) { /* an empty sum: zero gradients unless accumulating */
+        if (!accumulate) {
+            for (size_t i = 0; i < g.w_size; i++) dw[i] = 0.0f;
+            if (db) for (size_t i = 0; i < d->out_channels; i++) db[i] = 0.0f;
+        }
+        return LSK_OK;
+    }
+    return lsk_conv_gemm_bwd_weight(&g, lsk_conv_choose_algo(&g, LSK_CONV_BWD_WEIGHT), dw, db, dy, x,
+                                    accumulate != 0);
+}

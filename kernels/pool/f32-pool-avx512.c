@@ -1,0 +1,13 @@
+/* Pooling microkernels, avx512 instantiation of f32-pool.h (lsk_f32_<op>_ukernel_<tile>__avx512). */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../internal/lsk_internal.h"
+#include "pool-ukernels.h"
+
+#if defined(__x86_64__)
+#include "../internal/isa_avx512_begin.h"
+#include "../eltwise/vec-avx512.h"
+#include "f32-pool.h"
+#include "../internal/isa_end.h"
+#endif
