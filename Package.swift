@@ -88,6 +88,7 @@ let package = Package(
         .testTarget(name: "LSSKDTensorTests", dependencies: ["LSSKDTensor"]),
         .testTarget(name: "LSSKDNNTests", dependencies: ["LSSKDNN"]),
         .testTarget(name: "LSSKDDataTests", dependencies: ["LSSKDData"]),
+        .testTarget(name: "LSSKDTrainTests", dependencies: ["LSSKDTrain", "LSSKDModels"]),
     ],
     swiftLanguageModes: [.v5]
 )

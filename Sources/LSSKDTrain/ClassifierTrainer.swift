@@ -51,6 +51,10 @@ public final class ClassifierTrainer {
     public let optimizer: SGD
     /// Where epoch metrics are appended as JSON lines (nil: not written).
     public let metricsURL: URL?
+    /// Where a checkpoint is written (atomically) after every epoch (nil: not written).
+    public var checkpointPath: String?
+    /// Epochs already done (set by ``resume(from:)``); training continues from here.
+    public private(set) var startEpoch = 0
 
     public init(model: Module, train: BatchLoader, test: BatchLoader?, config: TrainConfig, metricsURL: URL?) throws {
         self.model = model
@@ -62,12 +66,17 @@ public final class ClassifierTrainer {
                             nesterov: config.nesterov, weightDecay: config.weightDecay)
     }
 
-    /// Trains every epoch; `report` receives human-readable progress lines.
+    /// Continues from a checkpoint written by this trainer's configuration.
+    public func resume(from path: String) throws {
+        startEpoch = try Checkpoint.restore(from: path, model: model, optimizer: optimizer).epochsDone
+    }
+
+    /// Trains every remaining epoch; `report` receives human-readable progress lines.
     @discardableResult
     public func run(report: (String) -> Void) throws -> [EpochMetrics] {
         var history = [EpochMetrics]()
         let steps = train.batchesPerEpoch
-        for epoch in 0..<config.epochs {
+        for epoch in startEpoch..<config.epochs {
             model.train()
             let start = Date()
             var lossSum = 0.0, correct = 0, seen = 0
@@ -102,6 +111,9 @@ public final class ClassifierTrainer {
                                  seconds: seconds, imagesPerSecond: Double(seen) / seconds)
             history.append(m)
             try appendMetrics(m)
+            if let path = checkpointPath {
+                try Checkpoint.save(to: path, model: model, optimizer: optimizer, epochsDone: epoch + 1)
+            }
             var line = String(format: "epoch %d done in %.1fs: train loss %.4f, train top-1 %.2f%%",
                               epoch + 1, seconds, m.trainLoss, 100 * m.trainTop1)
             if let t = testResult { line += String(format: ", test top-1 %.2f%%, top-5 %.2f%%", 100 * t.top1, 100 * t.top5) }

@@ -27,3 +27,9 @@ struct DataSpec: ExpressibleByArgument, CustomStringConvertible {
         }
     }
 }
+
+/// A run-time problem (unwritable path, missing checkpoint): printed as "Error: …" without usage.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

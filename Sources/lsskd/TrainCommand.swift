@@ -50,8 +50,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).")
     var threads = 0
 
-    @Option(help: "Run folder for metrics.jsonl.")
+    @Option(help: "Run folder: metrics.jsonl and checkpoint.lsk (written after every epoch).")
     var out = "runs/demo"
+
+    @Flag(help: "Continue the run in --out from its checkpoint (same flags as the first run).")
+    var resume = false
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
@@ -83,11 +86,16 @@ struct TrainCommand: ParsableCommand {
         do {
             try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         } catch {
-            throw ValidationError("cannot create run folder \(out): \(error.localizedDescription)")
+            throw CLIError("cannot create run folder \(out): \(error.localizedDescription)")
         }
         let metrics = runDir.appendingPathComponent("metrics.jsonl")
-        guard FileManager.default.createFile(atPath: metrics.path, contents: nil) else {
-            throw ValidationError("cannot write \(metrics.path)")
+        let checkpoint = runDir.appendingPathComponent("checkpoint.lsk").path
+        if !resume {
+            guard FileManager.default.createFile(atPath: metrics.path, contents: nil) else {
+                throw CLIError("cannot write \(metrics.path)")
+            }
+        } else if !FileManager.default.fileExists(atPath: checkpoint) {
+            throw CLIError("--resume: no checkpoint at \(checkpoint)")
         }
 
         var trainSet = try data.load(train: true)
@@ -108,6 +116,11 @@ struct TrainCommand: ParsableCommand {
                                  nesterov: nesterov, weightDecay: wd)
         let trainer = try ClassifierTrainer(model: net, train: trainLoader, test: testLoader, config: config,
                                             metricsURL: metrics)
+        trainer.checkpointPath = checkpoint
+        if resume {
+            try trainer.resume(from: checkpoint)
+            print("resumed from \(checkpoint) after epoch \(trainer.startEpoch)")
+        }
         let history = try trainer.run { print($0); fflush(stdout) }
         if let last = history.last, let t = last.test {
             print(String(format: "final: test top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",

@@ -79,6 +79,11 @@ static void pack_a_rows__avx2(size_t mc, size_t kc, const float *a, size_t lda, 
             const size_t ks = LSK_MIN(8, kc - p0);
             const __m256i km = mask_lo(ks);
             __m256 r[8];
+            /* the next panel's rows, same columns: A rows are far apart (lda) and the
+             * hardware prefetcher does not follow a jump from row to row */
+            if (i0 + mr < mc)
+                for (size_t i = 0; i < LSK_MIN(mr, mc - i0 - mr); i++)
+                    _mm_prefetch((const char *)(a + (i0 + mr + i) * lda + p0), _MM_HINT_T0);
             LSK_UNROLL for (size_t i = 0; i < 8; i++) {
                 const float *src = a + (i0 + i) * lda + p0;
                 r[i] = i >= rows ? _mm256_setzero_ps() : ks == 8 ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, km);

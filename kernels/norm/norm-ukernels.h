@@ -2,13 +2,12 @@
  * Batch-norm family internals: the microkernel table (one per ISA) used by kernels/ops/norm.c.
  * Not installed.
  *
- * Every microkernel works on ONE channel: `planes` planes of `hw` contiguous floats, plane p
- * starting at x + p * stride (NCHW: planes = batch, stride = channels * hw). Microkernels
+ * Every microkernel works on ONE plane: the n = hw contiguous floats of one (image, channel);
+ * the operator merges planes into channel statistics in double. Microkernels
  * lsk_f32_<op>_ukernel_<tile>__<isa> come from the template f32-bnorm.h (instantiated in
- * f32-bnorm-<isa>.c); single-threaded, allocation-free, any hw >= 1, unaligned pointers.
- *
- * Precision: within a plane, sums run in float vector lanes (4 vectors x VLEN lanes, so a
- * 32x32 plane is 16 terms per lane on AVX-512); plane totals are combined in double.
+ * f32-bnorm-<isa>.c); single-threaded, allocation-free, any n >= 1, unaligned pointers.
+ * Within a plane, sums run in float vector lanes (2-4 vectors x VLEN lanes: a 32x32 plane is
+ * 16-32 terms per lane on AVX-512).
  */
 #ifndef LSK_NORM_UKERNELS_H
 #define LSK_NORM_UKERNELS_H
@@ -16,22 +15,20 @@
 #include <stddef.h>
 
 typedef struct lsk_norm_ukernels {
-    /* Channel statistics: mean[0] = mean of the planes*hw values, out[1] = sum of squared
-     * deviations from it (M2). Per plane: a first sweep gives a shift K (the plane's float
-     * mean), a second sweep (from L1) sums x-K and (x-K)^2; planes are merged with Chan's
-     * parallel update in double. No E[x^2]-E[x]^2 cancellation.   lsk_f32_bnstats_ukernel_* */
-    void (*stats)(size_t planes, size_t hw, size_t stride, const float *x, double out[2]);
-    /* y = ((x - mean_hi) - mean_lo) * scale + shift  (train and eval forward): the mean is
-     * passed as a float pair (hi + lo = the double mean) so that |mean| >> std loses no
-     * precision; eval passes lo = 0.                              lsk_f32_bnapply_ukernel_* */
-    void (*apply)(size_t planes, size_t hw, size_t stride, const float *x, float *y,
-                  float mean_hi, float mean_lo, float scale, float shift);
+    /* out[0] = mean of x[0..n), out[1] = sum of squared deviations from it (M2). A first
+     * sweep gives a shift K (the float mean), a second one (from L1) sums x - K and
+     * (x - K)^2, corrected in double: no E[x^2] - E[x]^2 cancellation.
+     *                                                             lsk_f32_bnstats_ukernel_* */
+    void (*stats)(size_t n, const float *x, double out[2]);
+    /* y = ((x - mean_hi) - mean_lo) * scale + shift  (train and eval forward); the mean is a
+     * float pair (hi + lo = the double mean) so |mean| >> std loses no precision.
+     *                                                             lsk_f32_bnapply_ukernel_* */
+    void (*apply)(size_t n, const float *x, float *y, float mean_hi, float mean_lo, float scale, float shift);
     /* out[0] = sum dy, out[1] = sum dy * (x - mean)               lsk_f32_bnbwdreduce_ukernel_* */
-    void (*bwd_reduce)(size_t planes, size_t hw, size_t stride, const float *dy, const float *x,
-                       float mean, double out[2]);
+    void (*bwd_reduce)(size_t n, const float *dy, const float *x, float mean, double out[2]);
     /* dx (=|+=) a * dy + b * (x - mean) + c                       lsk_f32_bnbwdapply_ukernel_* */
-    void (*bwd_apply)(size_t planes, size_t hw, size_t stride, const float *dy, const float *x, float *dx,
-                      float mean, float a, float b, float c, int accumulate);
+    void (*bwd_apply)(size_t n, const float *dy, const float *x, float *dx, float mean, float a, float b, float c,
+                      int accumulate);
 } lsk_norm_ukernels;
 
 extern const lsk_norm_ukernels lsk_norm_ukernels__scalar;

@@ -20,7 +20,6 @@
  * is one FMA chain in k order, so results are bitwise identical for any thread count.
  */
 #include <string.h>
-#include <stdlib.h>
 #include "../gemm/gemm-internal.h"
 
 typedef struct gemm_problem {
@@ -46,13 +45,11 @@ static size_t div_up(size_t x, size_t q) { return (x + q - 1) / q; }
 static size_t round_up(size_t x, size_t q) { return div_up(x, q) * q; }
 
 /* k block size: chosen from the whole problem, so every partition of it uses the same
- * blocks (determinism); blocks are balanced (k = 288 with KC = 256 gives 2 x 144). */
+ * blocks (determinism); blocks are balanced (k = 800 with KC = 384 gives 3 x 267). */
 static size_t k_block(size_t kc_max, size_t k) {
     if (k <= kc_max) return k;
     return div_up(k, div_up(k, kc_max));
 }
-
-static int env_int(const char *n, int d) { const char *e = getenv(n); return e ? atoi(e) : d; } /* TUNING ONLY */
 
 /* Read A in place instead of packing it? Packing costs one pass over A per k block (an
  * 8 x 8 register transpose for op(A) = A, a masked copy per k step for A^T). Read in place,
@@ -62,7 +59,6 @@ static int env_int(const char *n, int d) { const char *e = getenv(n); return e ?
 #define LSK_GEMM_DIRECT_A_MAX_FLOATS (256u * 1024u) /* 1 MiB of A per k block */
 static int use_direct_a(const lsk_gemm_config *cfg, const gemm_problem *g) {
     if (!cfg->direct_a) return 0;
-    if (env_int("LSK_GEMM_DA", -1) >= 0) return env_int("LSK_GEMM_DA", -1);
     return g->m * g->kc <= LSK_GEMM_DIRECT_A_MAX_FLOATS;
 }
 
@@ -71,10 +67,10 @@ static int use_direct_a(const lsk_gemm_config *cfg, const gemm_problem *g) {
  * measured 5-15% faster than packing it (the packing pass is not amortised over few A
  * panels); for large M, packing (contiguous panels, no set conflicts for power-of-two ldb)
  * costs under 1% and is the safe choice. */
+#define LSK_GEMM_DIRECT_B_MAX_PANELS 32 /* M <= 192 rows on AVX-512 / AVX2 */
 static int use_direct_b(const lsk_gemm_config *cfg, const gemm_problem *g) {
     if (g->tb != LSK_NO_TRANS) return 0;
-    if (env_int("LSK_GEMM_DB", -1) >= 0) return env_int("LSK_GEMM_DB", -1);
-    return g->m <= (size_t)env_int("LSK_GEMM_DB_M", 32) * cfg->mr;
+    return g->m <= LSK_GEMM_DIRECT_B_MAX_PANELS * cfg->mr;
 }
 
 /* C = beta * C on an m x n block (k == 0). */
@@ -88,9 +84,7 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
 }
 
 /* One thread's sub-problem, on the calling thread. Scratch: this thread's GEMM_A / GEMM_B. */
-static lsk_status gemm_serial(const lsk_gemm_config *cfg0, const gemm_problem *g) {
-    lsk_gemm_config cfgv = *cfg0; const lsk_gemm_config *cfg = &cfgv;
-    cfgv.mc = (size_t)env_int("LSK_GEMM_MC", (int)cfgv.mc); cfgv.nc = (size_t)env_int("LSK_GEMM_NC", (int)cfgv.nc);
+static lsk_status gemm_serial(const lsk_gemm_config *cfg, const gemm_problem *g) {
     const size_t m = g->m, n = g->n, k = g->k;
     if (m == 0 || n == 0) return LSK_OK;
     if (k == 0) {
@@ -99,8 +93,9 @@ static lsk_status gemm_serial(const lsk_gemm_config *cfg0, const gemm_problem *g
     }
     const size_t MR = cfg->mr, lanes = cfg->lanes, NR = cfg->nv * lanes;
     const size_t kcb = g->kc;
-    const int pf_on = env_int("LSK_GEMM_PF", 1);
-    const size_t mcb = LSK_MIN(cfg->mc, m), ncb = LSK_MIN(cfg->nc, n);
+    /* mc blocks balanced and MR-aligned (m = 2100 with MC = 2048: 2 x 1050, not 2048 + 52) */
+    const size_t mcb = m <= cfg->mc ? m : round_up(div_up(m, div_up(m, cfg->mc)), MR);
+    const size_t ncb = LSK_MIN(cfg->nc, n);
     const int direct_a = use_direct_a(cfg, g), direct_b = use_direct_b(cfg, g);
 
     float *abuf = NULL, *bbuf = NULL;
@@ -153,7 +148,7 @@ static lsk_status gemm_serial(const lsk_gemm_config *cfg0, const gemm_problem *g
                     const char *next_a = ir + MR < mc && !direct_a ? (const char *)(a_panel + a_ps) : NULL;
                     const size_t pf_bytes = MR * kc * sizeof(float), pf_step = round_up(div_up(pf_bytes, n_panels), 64);
                     for (size_t jr = 0; jr < nc; jr += NR) {
-                        if (next_a && pf_on) {
+                        if (next_a) {
                             const size_t lo = jr / NR * pf_step, hi = LSK_MIN(lo + pf_step, pf_bytes);
                             for (size_t off = lo; off < hi; off += 64) LSK_PREFETCH(next_a + off);
                         }
@@ -220,8 +215,9 @@ static void choose_grid(const lsk_gemm_config *cfg, const gemm_problem *g, int n
     }
 }
 
-/* Problems below this many FMAs run on one thread: opening a region costs a few us. */
-#define LSK_GEMM_PARALLEL_MIN_FMAS (128.0 * 1024.0)
+/* Problems below this many FMAs (about 2.5 us on one Zen 5 core) run on one thread: an
+ * OpenMP region costs 1.5-4 us here (measured), so splitting them would not pay. */
+#define LSK_GEMM_PARALLEL_MIN_FMAS (512.0 * 1024.0)
 
 static lsk_status gemm_thread_block(const lsk_gemm_config *cfg, const gemm_problem *g, int t, int nt) {
     int tm = 1, tn = 1;
@@ -248,7 +244,7 @@ lsk_status lsk_sgemm(lsk_transpose trans_a, lsk_transpose trans_b, size_t m, siz
     }
     const lsk_gemm_config *cfg = lsk_gemm_get_config(lsk_active_isa());
     const gemm_problem g = {trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc,
-                            k_block((size_t)env_int("LSK_GEMM_KC", (int)cfg->kc), k)};
+                            k_block(cfg->kc, k)};
 
     int nt = lsk_region_threads();
     if ((double)m * (double)n * (double)k < LSK_GEMM_PARALLEL_MIN_FMAS) nt = 1;

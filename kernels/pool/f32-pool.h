@@ -4,27 +4,49 @@
  */
 
 /* Split the in_h rows of one plane into phase rows (see pool-ukernels.h); padding and the
- * columns past the last window get `pad`. */
-static void pool_split_rows(const lsk_pool_geom *g, const float *x, float *ph, float pad) {
-    const size_t s = g->s_w, L = g->ph_len, in_w = g->in_w;
+ * columns past the last window get `pad`. Each row is first copied into a padded row
+ * buffer prow (s_w * ph_len floats + slack), which is then deinterleaved: a plain copy for
+ * stride 1, vector deinterleaving for stride 2, a strided gather otherwise. */
+static void pool_split_rows(const lsk_pool_geom *g, const float *x, float *scratch, float pad) {
+    const size_t s = g->s_w, L = g->ph_len, in_w = g->in_w, total = s * L;
+    const size_t lead = LSK_MIN(g->p_w, total), body = LSK_MIN(in_w, total - lead);
+    float *prow = scratch + 2 * g->ow_pad, *ph = lsk_pool_scratch_rows(g, scratch);
+    const lsk_vf vpad = VDUP(pad);
+    /* the padding around the body is the same for every row */
+    for (size_t j = 0; j < lead; j++) prow[j] = pad;
+    for (size_t j = lead + body; j < total + LSK_POOL_ROW_SLACK; j++) prow[j] = pad;
     for (size_t h = 0; h < g->in_h; h++) {
         const float *row = x + h * in_w;
-        float *out = ph + h * s * L;
-        if (s == 1) { /* one phase: the padded row */
-            const size_t lead = LSK_MIN(g->p_w, L), body = LSK_MIN(in_w, L - lead);
-            for (size_t j = 0; j < lead; j++) out[j] = pad;
-            for (size_t j = 0; j < body; j++) out[lead + j] = row[j];
-            for (size_t j = lead + body; j < L; j++) out[j] = pad;
+        float *out = ph + h * total;
+        float *dst = s == 1 ? out : prow;
+        if (s == 1) {
+            for (size_t j = 0; j < lead; j++) dst[j] = pad;
+            for (size_t j = lead + body; j < L; j++) dst[j] = pad;
+        }
+        size_t j = 0;
+        for (; j + VLEN <= body; j += VLEN) VST(dst + lead + j, VLD(row + j));
+        if (j < body) VSTN(dst + lead + j, VLDN(row + j, body - j), body - j);
+        if (s == 1) continue;
+        if (s == 2) {
+            float *e = out, *o = out + L;
+            for (j = 0; j + VLEN <= L; j += VLEN) {
+                lsk_vf ev, od;
+                VDEINT2(prow + 2 * j, ev, od);
+                VST(e + j, ev);
+                VST(o + j, od);
+            }
+            if (j < L) { /* reads stay inside prow's slack */
+                lsk_vf ev, od;
+                VDEINT2(prow + 2 * j, ev, od);
+                VSTN(e + j, ev, L - j);
+                VSTN(o + j, od, L - j);
+            }
             continue;
         }
-        for (size_t r = 0; r < s; r++) {
-            float *o = out + r * L;
-            for (size_t j = 0; j < L; j++) {
-                const size_t pw = j * s + r; /* padded column */
-                o[j] = (pw >= g->p_w && pw - g->p_w < in_w) ? row[pw - g->p_w] : pad;
-            }
-        }
+        for (size_t r = 0; r < s; r++)
+            for (size_t q = 0; q < L; q++) out[r * L + q] = prow[q * s + r];
     }
+    (void)vpad;
 }
 
 /* Column tables: wcol[ow] = ow*s_w - p_w (input column of kw = 0), wfirst[ow] = first valid
@@ -95,11 +117,11 @@ void LSK_UK(maxpool, LSK_U1)(size_t planes, const lsk_pool_geom *g, const float 
                              float *scratch) {
     const size_t in_w = g->in_w, out_w = g->out_w, s = g->s_w, L = g->ph_len, k_w = g->k_w;
     int32_t *wcol = (int32_t *)scratch, *wfirst = wcol + g->ow_pad;
-    float *ph = scratch + 2 * g->ow_pad;
+    const float *ph = lsk_pool_scratch_rows(g, scratch);
     pool_col_tables(g, wcol, wfirst);
     const lsk_vf ninf = VDUP(-INFINITY);
     for (size_t p = 0; p < planes; p++) {
-        pool_split_rows(g, x + p * g->in_h * in_w, ph, -INFINITY);
+        pool_split_rows(g, x + p * g->in_h * in_w, scratch, -INFINITY);
         float *yp = y + p * g->out_h * out_w;
         int32_t *ap = argmax + p * g->out_h * out_w;
         for (size_t oh = 0; oh < g->out_h; oh++) {
@@ -164,10 +186,10 @@ size_t LSK_UK(maxpool_bwd, LSK_U4)(size_t planes, const lsk_pool_geom *g, const 
 
 void LSK_UK(avgpool, LSK_U1)(size_t planes, const lsk_pool_geom *g, const float *x, float *y, float *scratch) {
     const size_t in_w = g->in_w, out_w = g->out_w, s = g->s_w, L = g->ph_len, k_w = g->k_w;
-    float *ph = scratch + 2 * g->ow_pad;
+    const float *ph = lsk_pool_scratch_rows(g, scratch);
     const lsk_vf vinv = VDUP(1.0f / (float)(g->k_h * g->k_w));
     for (size_t p = 0; p < planes; p++) {
-        pool_split_rows(g, x + p * g->in_h * in_w, ph, 0.0f);
+        pool_split_rows(g, x + p * g->in_h * in_w, scratch, 0.0f);
         float *yp = y + p * g->out_h * out_w;
         for (size_t oh = 0; oh < g->out_h; oh++) {
             size_t top, lo, hi;
@@ -189,7 +211,7 @@ void LSK_UK(avgpool_bwd, LSK_U1)(size_t planes, const lsk_pool_geom *g, const fl
                                  float *scratch) {
     const size_t in_w = g->in_w, out_w = g->out_w, s = g->s_w, L = g->ph_len, k_w = g->k_w;
     const size_t nacc = g->in_h * s * L;
-    float *acc = scratch + 2 * g->ow_pad;
+    float *acc = lsk_pool_scratch_rows(g, scratch);
     const lsk_vf vinv = VDUP(1.0f / (float)(g->k_h * g->k_w)), z = VZERO();
     for (size_t p = 0; p < planes; p++) {
         const float *gp = dy + p * g->out_h * out_w;

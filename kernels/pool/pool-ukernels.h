@@ -29,9 +29,15 @@ typedef struct lsk_pool_geom {
     size_t ow_pad;  /* out_w rounded up to 16 (int32 column tables) */
 } lsk_pool_geom;
 
-/* Scratch floats a windowed microkernel needs (phase rows of one plane + column tables). */
+/* Scratch of a windowed microkernel, in floats: two int32 column tables of ow_pad entries,
+ * one padded input row of s_w*ph_len (+32 slack for whole-vector deinterleaving), then the
+ * phase rows of one plane (in_h * s_w * ph_len). */
+#define LSK_POOL_ROW_SLACK 32
 static inline size_t lsk_pool_scratch_floats(const lsk_pool_geom *g) {
-    return g->in_h * g->s_w * g->ph_len + 2 * g->ow_pad;
+    return 2 * g->ow_pad + g->s_w * g->ph_len + LSK_POOL_ROW_SLACK + g->in_h * g->s_w * g->ph_len;
+}
+static inline float *lsk_pool_scratch_rows(const lsk_pool_geom *g, float *scratch) {
+    return scratch + 2 * g->ow_pad + g->s_w * g->ph_len + LSK_POOL_ROW_SLACK;
 }
 
 typedef struct lsk_pool_ukernels {

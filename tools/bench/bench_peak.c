@@ -11,9 +11,6 @@
  */
 #include <stdio.h>
 #include "bench.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define PEAK_ITERS 10000000L /* x 16 FMAs: ~20 ms per thread at 4 GHz, 2 pipes */
 
