@@ -14,10 +14,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dataset as KIND:DIR, KIND one of \(DataSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var data = DataSpec(argument: "fashion-mnist:/usr/share/datasets/fashion-mnist")!
 
-    @Option(help: "Model (simplecnn).")
+    @Option(help: "Model: simplecnn or a CIFAR architecture (\(ModelZoo.names.joined(separator: ", "))).")
     var model = "simplecnn"
 
-    @Option(help: "Width of the first stage of simplecnn.")
+    @Option(help: "Width of the first stage of simplecnn (ignored by other models).")
     var width = 16
 
     @Option(help: "Epochs.")
@@ -60,7 +60,9 @@ struct TrainCommand: ParsableCommand {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard model == "simplecnn" else { throw ValidationError("unknown --model \(model) (available: simplecnn)") }
+        guard model == "simplecnn" || ModelZoo.canonicalName(model) != nil else {
+            throw ValidationError("unknown --model \(model) (available: simplecnn, \(ModelZoo.names.joined(separator: ", ")))")
+        }
         _ = try parseSchedule()
     }
 
@@ -105,8 +107,10 @@ struct TrainCommand: ParsableCommand {
         print("data: \(data), \(trainSet.count) train / \(testSet.count) test images of \(trainSet.channels)x\(trainSet.height)x\(trainSet.width), \(trainSet.classCount) classes")
 
         var rng = RNG(seed: seed)
-        let net = SimpleCNN(inChannels: trainSet.channels, classes: trainSet.classCount, width: width, rng: &rng)
-        print("model: \(model) (width \(width)), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
+        let net: Module = model == "simplecnn"
+            ? SimpleCNN(inChannels: trainSet.channels, classes: trainSet.classCount, width: width, rng: &rng)
+            : try ModelZoo.make(name: model, inChannels: trainSet.channels, classes: trainSet.classCount, rng: &rng)
+        print("model: \(model), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
 
         let trainLoader = BatchLoader(dataset: trainSet, batchSize: batch, normalization: norm, shuffle: true,
                                       dropLast: true, seed: seed)
