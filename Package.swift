@@ -59,7 +59,10 @@ let package = Package(
         .target(name: "LSSKDNN", dependencies: ["LSSKDTensor"]),
         // Dataset files (IDX, CIFAR binary; gzip through zlib from Debian's zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "LSSKDData", dependencies: ["CZlib", "LSSKDTensor"]),
+        // PNG/JPEG codecs for image folders (Debian's libpng-dev and libjpeg62-turbo-dev);
+        // C so that libjpeg's setjmp/longjmp error handling never crosses Swift frames.
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
+        .target(name: "LSSKDData", dependencies: ["CZlib", "CImageCodecs", "LSSKDTensor"]),
         // Model definitions (stage taps for the distillation branches come with the CIFAR models).
         .target(name: "LSSKDModels", dependencies: ["LSSKDNN"]),
         // Training loops, evaluation, metrics.
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "LSSKDTensorTests", dependencies: ["LSSKDTensor"]),
         .testTarget(name: "LSSKDNNTests", dependencies: ["LSSKDNN"]),
         .testTarget(name: "LSSKDDataTests", dependencies: ["LSSKDData"]),
+        .testTarget(name: "LSSKDModelsTests", dependencies: ["LSSKDModels"]),
         .testTarget(name: "LSSKDTrainTests", dependencies: ["LSSKDTrain", "LSSKDModels"]),
     ],
     swiftLanguageModes: [.v5]

@@ -8,8 +8,10 @@
  *   y  [batch, out_channels, out_height, out_width]
  *   out_height = (in_height + 2*pad_h - kernel_h) / stride_h + 1   (same for width)
  * in_channels and out_channels must both be divisible by groups; every size,
- * stride and group count must be >= 1, and the padded input must be at least
- * one kernel wide (else LSK_ERR_INVALID_ARGUMENT). Padding is with zeros.
+ * stride and group count must be >= 1, except batch, which may be 0 (the calls
+ * then do nothing, but bwd_weight with accumulate = 0 writes zero gradients:
+ * an empty sum); the padded input must be at least one kernel wide (else
+ * LSK_ERR_INVALID_ARGUMENT). Padding is with zeros.
  *
  * The entry points pick the algorithm per shape (im2col+GEMM today; Winograd
  * for 3x3 stride 1 and a direct depthwise path arrive behind the same calls).

@@ -2,11 +2,12 @@
 # Installs what the project needs on a fresh Debian machine (idempotent; quick when done).
 #   libomp-dev            OpenMP runtime + headers for clang (Swift's C compiler)
 #   zlib1g-dev            gzip-compressed dataset files
+#   libpng-dev, libjpeg62-turbo-dev  PNG/JPEG images of folder datasets (--data folder:DIR)
 #   dataset-fashion-mnist Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (main job)
 #   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static: the C kernels' aarch64/NEON
 #     build and its test run under emulation (only with --cross)
 set -euo pipefail
-packages=(libomp-dev zlib1g-dev dataset-fashion-mnist)
+packages=(libomp-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist)
 if [[ "${1:-}" == "--cross" ]]; then
   packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 fi

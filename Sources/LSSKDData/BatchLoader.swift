@@ -1,19 +1,26 @@
 import Foundation
 import LSSKDTensor
 
-/// One mini-batch: normalised images `[B, C, H, W]`, labels, and each sample's index in
-/// its dataset (per-sample memories of the distillation trainer are keyed by it).
+/// One mini-batch: normalised (and augmented) images `[B, C, H, W]`, labels, and each
+/// sample's index in the dataset as loaded (``ImageDataset/originalIndices``: stable
+/// across subsets and splits; per-sample memories of the distillation trainer are keyed by it).
 public struct Batch {
     public var images: Tensor
     public var labels: [Int]
     public var indices: [Int]
+    /// CutMix: the labels of the pasted boxes (`labels[perm]`), nil when the batch is not
+    /// mixed. The loss is `lambda * CE(labels) + (1 - lambda) * CE(labelsB)`.
+    public var labelsB: [Int]? = nil
+    /// CutMix: the fraction of each image that is its own (1 when not mixed).
+    public var lambda: Float = 1
 }
 
 /// Produces the batches of one epoch in a seeded order, preparing the next batch on a
 /// background thread while the caller trains on the current one (one batch ahead).
 ///
-/// The order of an epoch depends only on `(seed, epoch)`, so a resumed run sees the
-/// same batches as an uninterrupted one.
+/// The order of an epoch depends only on `(seed, epoch)`, and the augmentation of a batch
+/// only on `(seed, epoch, batch index)` (see ``AugmentationPlan``), so a resumed run sees
+/// the same batches as an uninterrupted one.
 public final class BatchLoader: @unchecked Sendable {
     public let dataset: ImageDataset
     public let batchSize: Int
@@ -21,12 +28,17 @@ public final class BatchLoader: @unchecked Sendable {
     public let shuffle: Bool
     public let dropLast: Bool
     public let seed: UInt64
+    /// Applied on the loader's thread after normalisation (``Augmentation/none``: off).
+    public let augmentation: Augmentation
 
     private let queue = DispatchQueue(label: "lsskd.batch-loader")
 
     public init(dataset: ImageDataset, batchSize: Int, normalization: ChannelNormalization,
-                shuffle: Bool, dropLast: Bool, seed: UInt64) {
+                shuffle: Bool, dropLast: Bool, seed: UInt64, augmentation: Augmentation = .none) {
         precondition(batchSize > 0, "batch size must be positive")
+        precondition(!augmentation.randomRotation90 || dataset.height == dataset.width,
+                     "rotation augmentation needs square images, not \(dataset.height)x\(dataset.width)")
+        self.augmentation = augmentation
         self.dataset = dataset
         self.batchSize = batchSize
         self.normalization = normalization
@@ -52,16 +64,28 @@ public final class BatchLoader: @unchecked Sendable {
         let order = self.order(epoch: epoch)
         let count = batchesPerEpoch
         guard count > 0 else { return }
-        var pending = prefetch(order: order, batch: 0)
+        var pending = prefetch(order: order, batch: 0, epoch: epoch)
         for b in 0..<count {
             let current = pending.wait()
-            if b + 1 < count { pending = prefetch(order: order, batch: b + 1) }
+            if b + 1 < count { pending = prefetch(order: order, batch: b + 1, epoch: epoch) }
             try body(b, current)
         }
     }
 
-    /// Assembles batch `b` of `order` synchronously.
-    public func makeBatch(order: [Int], batch b: Int) -> Batch {
+    /// Batch `b` of `epoch`, assembled synchronously (what ``forEachBatch(epoch:_:)``
+    /// passes to its body as batch `b`).
+    public func batch(epoch: Int, index b: Int) -> Batch {
+        makeBatch(order: order(epoch: epoch), batch: b, epoch: epoch)
+    }
+
+    /// The random choices of batch `b` of `epoch` for `count` samples.
+    public func augmentationPlan(epoch: Int, batch b: Int, count: Int) -> AugmentationPlan {
+        AugmentationPlan(augmentation, count: count, height: dataset.height, width: dataset.width,
+                         seed: seed, epoch: epoch, batch: b)
+    }
+
+    /// Assembles batch `b` of `order` synchronously, augmented as batch `b` of `epoch`.
+    public func makeBatch(order: [Int], batch b: Int, epoch: Int = 0) -> Batch {
         let lo = b * batchSize, hi = min(order.count, lo + batchSize)
         let idx = Array(order[lo..<hi])
         let c = dataset.channels, plane = dataset.height * dataset.width
@@ -79,12 +103,22 @@ public final class BatchLoader: @unchecked Sendable {
                 }
             }
         }
-        return Batch(images: images, labels: idx.map { Int(dataset.labels[$0]) }, indices: idx)
+        let labels = idx.map { Int(dataset.labels[$0]) }
+        var batch = Batch(images: images, labels: labels, indices: idx.map { dataset.originalIndices[$0] })
+        if !augmentation.isIdentity {
+            let plan = augmentationPlan(epoch: epoch, batch: b, count: idx.count)
+            plan.apply(to: &batch.images)
+            if let m = plan.cutMix {
+                batch.labelsB = m.permutation.map { labels[$0] }
+                batch.lambda = m.lambda
+            }
+        }
+        return batch
     }
 
-    private func prefetch(order: [Int], batch b: Int) -> Pending {
+    private func prefetch(order: [Int], batch b: Int, epoch: Int) -> Pending {
         let pending = Pending()
-        queue.async { [self] in pending.fulfil(makeBatch(order: order, batch: b)) }
+        queue.async { [self] in pending.fulfil(makeBatch(order: order, batch: b, epoch: epoch)) }
         return pending
     }
 

@@ -21,4 +21,5 @@ final class KernelCaseTests: XCTestCase {
     func testPool() { run("pool") }
     func testLinear() { run("linear") }
     func testLoss() { run("loss") }
+    func testInvalid() { run("invalid") }
 }

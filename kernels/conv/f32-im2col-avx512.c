@@ -1,11 +1,13 @@
 /*
- * im2col, AVX-512 (contract: conv-internal.h). Unit horizontal stride: every output row
- * of a (channel, kernel row, kernel column) is written 16 columns at a time by one masked
- * load (lanes outside the valid run [lo, hi) read nothing and give zeros: AVX-512 masked
- * loads never fault on masked-off lanes) and one masked store (the row's tail). The masks
- * depend only on the kernel column, so they are computed once per column for rows of up
- * to MAX_CHUNKS * 16 floats; the per-row loop is then a load and a store per chunk.
- * Other strides: the scalar kernel.
+ * im2col, AVX-512 (contract: conv-internal.h).
+ *  - Maps up to 32 wide (every training shape), any stride: im2col_narrow (permutes).
+ *  - Wider maps, unit horizontal stride: every output row of a (channel, kernel row, kernel
+ *    column) is written 16 columns at a time by one masked load (lanes outside the valid
+ *    run [lo, hi) read nothing and give zeros: AVX-512 masked loads never fault on
+ *    masked-off lanes) and one masked store (the row's tail). The masks depend only on the
+ *    kernel column, so they are computed once per column for rows of up to MAX_CHUNKS * 16
+ *    floats; the per-row loop is then a load and a store per chunk.
+ *  - Wider maps with other strides: the scalar kernel.
  */
 #include "conv-internal.h"
 
@@ -22,13 +24,14 @@ static inline __mmask16 valid_mask(size_t q, size_t lo, size_t hi) {
     return (__mmask16)(lanes_below(b) & ~lanes_below(a));
 }
 
-/* Rows of at most 32 floats (maps up to 32 wide): each input row is loaded once, as two
- * vectors, and every kernel column's output row is one permute of them (vpermt2ps with
- * zero-masking for the padding lanes): one pair of loads per kw stores instead of kw
- * unaligned masked loads, which measured 2x faster for 8x8..32x32 maps (docs/conv.md). */
+/* Rows of at most 32 floats (maps up to 32 wide), any horizontal stride: each input row is
+ * loaded once, as two vectors, and every kernel column's output row is one permute of them
+ * (vpermt2ps with zero-masking for the padding lanes; a stride is just another index
+ * pattern): one pair of loads per kw stores instead of kw unaligned masked loads (or a
+ * scalar gather for strides > 1). Measured in docs/conv.md. */
 #define NARROW_MAX_KW 16
 static void im2col_narrow(float *col, size_t ldcol, const float *x, size_t channels, size_t h, size_t w, size_t kh,
-                          size_t kw, size_t sh, size_t ph, size_t pw, size_t oh0, size_t oh1, size_t wo) {
+                          size_t kw, size_t sh, size_t sw, size_t ph, size_t pw, size_t oh0, size_t oh1, size_t wo) {
     const size_t nq = (wo + 15) / 16; /* 1 or 2 output chunks per row */
     const __mmask16 load0 = lanes_below(w), load1 = lanes_below(w > 16 ? w - 16 : 0);
     __m512i idx[NARROW_MAX_KW][2];
@@ -37,11 +40,13 @@ static void im2col_narrow(float *col, size_t ldcol, const float *x, size_t chann
     for (size_t q = 0; q < nq; q++) store[q] = lanes_below(wo - 16 * q);
     for (size_t j = 0; j < kw; j++) {
         size_t lo, hi;
-        lsk_conv_valid_range(w, 1, j, pw, wo, &lo, &hi);
+        lsk_conv_valid_range(w, sw, j, pw, wo, &lo, &hi);
         for (size_t q = 0; q < nq; q++) {
-            /* output column 16q + l reads input column 16q + l + j - pw (of the 32 loaded) */
-            const int shift = (int)(16 * q + j) - (int)pw;
-            idx[j][q] = _mm512_and_si512(_mm512_add_epi32(lane, _mm512_set1_epi32(shift)), _mm512_set1_epi32(31));
+            /* output column o = 16q + l reads input column o*sw + j - pw (of the 32 loaded) */
+            const __m512i o = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(16 * q)));
+            const __m512i src = _mm512_add_epi32(_mm512_mullo_epi32(o, _mm512_set1_epi32((int)sw)),
+                                                 _mm512_set1_epi32((int)j - (int)pw));
+            idx[j][q] = _mm512_and_si512(src, _mm512_set1_epi32(31)); /* invalid lanes: any index */
             valid[j][q] = valid_mask(16 * q, lo, hi);
         }
     }
@@ -74,12 +79,12 @@ static void im2col_narrow(float *col, size_t ldcol, const float *x, size_t chann
 void lsk_f32_im2col_ukernel__avx512(float *col, size_t ldcol, const float *x, size_t channels, size_t h, size_t w,
                                     size_t kh, size_t kw, size_t sh, size_t sw, size_t ph, size_t pw, size_t oh0,
                                     size_t oh1, size_t wo) {
-    if (sw != 1) {
-        lsk_f32_im2col_ukernel__scalar(col, ldcol, x, channels, h, w, kh, kw, sh, sw, ph, pw, oh0, oh1, wo);
+    if (w <= 32 && wo <= 32 && kw <= NARROW_MAX_KW) {
+        im2col_narrow(col, ldcol, x, channels, h, w, kh, kw, sh, sw, ph, pw, oh0, oh1, wo);
         return;
     }
-    if (w <= 32 && wo <= 32 && kw <= NARROW_MAX_KW) {
-        im2col_narrow(col, ldcol, x, channels, h, w, kh, kw, sh, ph, pw, oh0, oh1, wo);
+    if (sw != 1) {
+        lsk_f32_im2col_ukernel__scalar(col, ldcol, x, channels, h, w, kh, kw, sh, sw, ph, pw, oh0, oh1, wo);
         return;
     }
     const __m512 zero = _mm512_setzero_ps();

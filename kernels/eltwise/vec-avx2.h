@@ -42,10 +42,9 @@ static inline __m256i lsk_vtail_avx2(size_t n) {
 #define VIST(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 #define VISTN(p, v, n) _mm256_maskstore_epi32((int *)(p), lsk_vtail_avx2(n), v)
 #define VISEL(m, a, b) _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b), _mm256_castsi256_ps(a), m))
-#define VDEINT2(p, ev, od) lsk_vdeint2_avx2(p, &(ev), &(od))
-static inline void lsk_vdeint2_avx2(const float *p, __m256 *ev, __m256 *od) {
-    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
-    /* shuffle_ps interleaves 128-bit halves: a0 a2 b0 b2 | a4 a6 b4 b6 -> fix the quadword order */
+#define VDEINT2(a, b, ev, od) lsk_vdeint2_avx2(a, b, &(ev), &(od))
+static inline void lsk_vdeint2_avx2(__m256 a, __m256 b, __m256 *ev, __m256 *od) {
+    /* shuffle_ps works per 128-bit half: a0 a2 b0 b2 | a4 a6 b4 b6 -> fix the quadword order */
     *ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
     *od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
 }

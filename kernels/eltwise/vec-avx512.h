@@ -39,9 +39,8 @@ typedef __mmask16 lsk_vm;
 #define VIST(p, v) _mm512_storeu_si512((void *)(p), v)
 #define VISTN(p, v, n) _mm512_mask_storeu_epi32((void *)(p), lsk_vtail_avx512(n), v)
 #define VISEL(m, a, b) _mm512_mask_blend_epi32(m, b, a)
-#define VDEINT2(p, ev, od) lsk_vdeint2_avx512(p, &(ev), &(od))
-static inline void lsk_vdeint2_avx512(const float *p, __m512 *ev, __m512 *od) {
-    const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+#define VDEINT2(a, b, ev, od) lsk_vdeint2_avx512(a, b, &(ev), &(od))
+static inline void lsk_vdeint2_avx512(__m512 a, __m512 b, __m512 *ev, __m512 *od) {
     const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     *ev = _mm512_permutex2var_ps(a, ie, b);
     *od = _mm512_permutex2var_ps(a, _mm512_add_epi32(ie, _mm512_set1_epi32(1)), b);

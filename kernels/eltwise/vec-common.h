@@ -24,7 +24,7 @@
  *   VHSUM(v) VHMAX(v)      horizontal sum / max to a float
  *   VEXP(v)                e^v, <= 2 ulp; 0 for v < -87.34 (no denormal results), NaN kept
  *   VIDUP VIADD VILD VIST VISTN VISEL   the int32 counterparts (argmax indices)
- *   VDEINT2(p, ev, od)     ev = p[0], p[2], ..., od = p[1], p[3], ... (reads 2*VLEN floats)
+ *   VDEINT2(a, b, ev, od)  deinterleave the 2*VLEN lanes of a then b: ev = even, od = odd lanes
  *
  * LSK_UK(op, tile) names a microkernel lsk_f32_<op>_ukernel_<tile>__<isa>;
  * LSK_UKTABLE(family) names the per-ISA table lsk_<family>_ukernels__<isa>.

@@ -54,7 +54,7 @@ static inline void lsk_vistn_neon(int32_t *p, int32x4_t v, size_t n) {
 #define VIST(p, v) vst1q_s32(p, v)
 #define VISTN(p, v, n) lsk_vistn_neon(p, v, n)
 #define VISEL(m, a, b) vbslq_s32(m, a, b)
-#define VDEINT2(p, ev, od) do { const float32x4x2_t d_ = vld2q_f32(p); (ev) = d_.val[0]; (od) = d_.val[1]; } while (0)
+#define VDEINT2(a, b, ev, od) ((ev) = vuzp1q_f32(a, b), (od) = vuzp2q_f32(a, b))
 
 static inline float32x4_t lsk_vexp_neon(float32x4_t x) {
     const float32x4_t xc = vminq_f32(vdupq_n_f32(LSK_EXP_HI), vmaxq_f32(vdupq_n_f32(LSK_EXP_LO), x));

@@ -37,6 +37,6 @@ typedef int lsk_vm;
 #define VIST(p, v) (*(p) = (v))
 #define VISTN(p, v, n) ((void)(n), *(p) = (v))
 #define VISEL(m, a, b) ((m) ? (a) : (b))
-#define VDEINT2(p, ev, od) ((ev) = (p)[0], (od) = (p)[1])
+#define VDEINT2(a, b, ev, od) ((ev) = (a), (od) = (b))
 
 static inline float lsk_vexp_scalar(float x) { return x < LSK_EXP_LO ? 0.0f : expf(x); }

@@ -1,7 +1,8 @@
 /*
  * AVX2+FMA SGEMM microkernels: lsk_f32_gemm_ukernel_<r>x<8v>__avx2, r = 1..6 rows,
  * v = 1..2 vectors of 8 floats (full tile 6x16: 12 ymm accumulators + 2 of B + 1 broadcast
- * of the 16 ymm registers; 12 FMA chains cover 2 pipes x 4 cycles). A partial last vector
+ * of the 16 ymm registers; 12 FMA chains cover 2 pipes x 4 cycles; one-vector tiles split
+ * k in two to keep 12 chains). A partial last vector
  * uses vmaskmov loads/stores of C. Contract: kernels/gemm/gemm-internal.h.
  */
 #include "gemm-internal.h"
@@ -23,13 +24,34 @@ LSK_INLINE void store_vec(float *cp, __m256 acc, int full, __m256i m, __m256 va,
     }
 }
 
+/* Row i: accumulator slots c<i>0, c<i>1. A one-vector tile (6x8) would have only 6 FMA
+ * chains for 2 pipes x 4 cycles of latency, so it puts even k steps in slot 0 and odd ones
+ * in slot 1 (KS = 2) and adds them at the end. */
 #define ROW_DECL(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = c##i##0;
-#define ROW_FMA(i)                                              \
-    if (MR > i) {                                               \
-        const __m256 av = _mm256_broadcast_ss(a + i * a_rs);    \
-        c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);             \
-        if (NV > 1) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1); \
+#define ROW_FMA(i, Q)                                                                \
+    if (MR > i) {                                                                    \
+        const __m256 av = _mm256_broadcast_ss(a + i * a_rs);                         \
+        if (KS == 1) {                                                               \
+            c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                              \
+            if (NV > 1) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);                  \
+        } else if (Q == 0) {                                                         \
+            c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                              \
+        } else {                                                                     \
+            c##i##1 = _mm256_fmadd_ps(av, b0, c##i##1);                              \
+        }                                                                            \
     }
+#define ROW_FMA_Q0(i) ROW_FMA(i, 0)
+#define ROW_FMA_Q1(i) ROW_FMA(i, 1)
+#define SUBSTEP(Q)                                                                   \
+    {                                                                                \
+        const __m256 b0 = _mm256_loadu_ps(b);                                        \
+        const __m256 b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;                      \
+        ALL_ROWS(ROW_FMA_Q##Q)                                                       \
+        a += a_cs;                                                                   \
+        b += b_rs;                                                                   \
+    }
+#define ROW_FOLD(i) \
+    if (MR > i && KS == 2) c##i##0 = _mm256_add_ps(c##i##0, c##i##1);
 #define ROW_STORE(i)                                                              \
     if (MR > i) {                                                                 \
         float *cr = c + (size_t)i * ldc;                                          \
@@ -45,13 +67,14 @@ LSK_INLINE void store_vec(float *cp, __m256 acc, int full, __m256i m, __m256 va,
 LSK_INLINE void gemm_tile(const int MR, const int NV, size_t kc, const float *a, size_t a_rs, size_t a_cs,
                           const float *b, size_t b_rs, float *c, size_t ldc, size_t nr, float alpha, float beta) {
     ALL_ROWS(ROW_DECL)
-    for (size_t p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_loadu_ps(b);
-        const __m256 b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
-        ALL_ROWS(ROW_FMA)
-        a += a_cs;
-        b += b_rs;
+    const int KS = NV == 1 ? 2 : 1;
+    size_t p = 0;
+    for (; p + (size_t)KS <= kc; p += (size_t)KS) {
+        SUBSTEP(0)
+        if (KS > 1) SUBSTEP(1)
     }
+    for (; p < kc; p++) SUBSTEP(0) /* k tail of a split tile: slot 0 */
+    ALL_ROWS(ROW_FOLD)
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     const size_t rem = nr - 8 * (size_t)(NV - 1); /* 1..8 columns in the last vector */
     const int full = rem >= 8;

@@ -30,8 +30,11 @@
  *         (the driver zero-pads a packed tail panel), values beyond nr are never stored.
  *   c     element (i, j) at c[i * ldc + j]; only i < mr, j < nr are read or written.
  *   kc    may be 0 (then C = beta * C, or 0 if beta == 0).
- * Each C element is accumulated in k order by one FMA chain, so every tile shape gives
- * bitwise the same result for the same element: the partition never changes results.
+ * Each C element is accumulated in k order by one FMA chain, or, in narrow tiles (too few
+ * accumulators to cover the FMA latency), by KS chains over interleaved k steps added at
+ * the end. Its summation order thus depends on the tile shape, which the driver derives
+ * only from the element's position in C (block boundaries are MR/NR-aligned), never from
+ * the thread count.
  */
 typedef void (*lsk_f32_gemm_ukernel_fn)(size_t kc, const float *a, size_t a_rs, size_t a_cs,
                                          const float *b, size_t b_rs, float *c, size_t ldc,

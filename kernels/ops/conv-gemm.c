@@ -119,23 +119,29 @@ static lsk_status run_items(size_t items, size_t ws_floats, item_fn fn, const vo
         return LSK_OK;
     }
     lsk_status status = LSK_OK;
+    int oom = 0; /* written only before the barrier, so every thread reads the same value */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
     {
         float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
-        if (!ws) note_status(&status, LSK_ERR_OUT_OF_MEMORY);
+        if (!ws) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            oom = 1;
+        }
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
-        if (status == LSK_OK) {
+        if (!oom) { /* all threads or none meet the worksharing loop */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
             for (size_t it = 0; it < items; it++) note_status(&status, fn(ctx, it, ws));
         }
     }
-    return status;
+    return oom ? LSK_ERR_OUT_OF_MEMORY : status;
 }
 
 /* ------------------------------------------------------------------------------------- */

@@ -85,6 +85,7 @@ lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const float 
     const lsk_status s = conv_geom_init(d, &g);
     if (s != LSK_OK) return s;
     LSK_CHECK(dx != NULL && dy != NULL && w != NULL);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     if (d->batch == 0) return LSK_OK;
     return lsk_conv_gemm_bwd_data(&g, lsk_conv_choose_algo(&g, LSK_CONV_BWD_DATA), dx, dy, w, accumulate != 0);
 }
@@ -95,6 +96,7 @@ lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db,
     const lsk_status s = conv_geom_init(d, &g);
     if (s != LSK_OK) return s;
     LSK_CHECK(dw != NULL && dy != NULL && x != NULL);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     if (d->batch == 0) { /* an empty sum: zero gradients unless accumulating */
         if (!accumulate) {
             for (size_t i = 0; i < g.w_size; i++) dw[i] = 0.0f;

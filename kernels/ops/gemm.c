@@ -16,8 +16,10 @@
  * by a cost model), and each thread runs the single-threaded loops above on its block
  * with its own scratch: no shared buffers, no barriers. Called inside a parallel region
  * (lsk_region_threads() == 1) or on a small problem it runs on the calling thread without
- * opening a region. The k blocking does not depend on the partition and every C element
- * is one FMA chain in k order, so results are bitwise identical for any thread count.
+ * opening a region. The k blocking does not depend on the partition, and the tile that
+ * computes an element (which fixes its summation order) depends only on the element's
+ * position, since every block boundary is MR/NR-aligned: results are bitwise identical
+ * for any thread count.
  */
 #include <string.h>
 #include "../gemm/gemm-internal.h"
@@ -173,6 +175,11 @@ static lsk_status gemm_serial(const lsk_gemm_config *cfg, const gemm_problem *g)
     return LSK_OK;
 }
 
+/* Problems below this many FMAs (about 2.5 us on one Zen 5 core) run on one thread: an
+ * OpenMP region costs 1.5-4 us here (measured), so splitting them would not pay. */
+#define LSK_GEMM_PARALLEL_MIN_FMAS (512.0 * 1024.0)
+
+#ifdef _OPENMP /* the partition is only used by the threaded path */
 /* Sub-problem of rows [i0, i0 + mb) and columns [j0, j0 + nb) of C. */
 static gemm_problem sub_problem(const gemm_problem *g, size_t i0, size_t mb, size_t j0, size_t nb) {
     gemm_problem s = *g;
@@ -185,7 +192,7 @@ static gemm_problem sub_problem(const gemm_problem *g, size_t i0, size_t mb, siz
 }
 
 /* Split `tiles` tiles of `tile` elements (total `len`) into `parts`: part t gets
- * [*start, *start + *len). Returns 0 if the part is empty. */
+ * [*start, *start + *count). Returns 0 if the part is empty. */
 static int split_range(size_t len, size_t tile, size_t parts, size_t t, size_t *start, size_t *count) {
     const size_t tiles = div_up(len, tile);
     const size_t t0 = tiles * t / parts, t1 = tiles * (t + 1) / parts;
@@ -215,10 +222,7 @@ static void choose_grid(const lsk_gemm_config *cfg, const gemm_problem *g, int n
     }
 }
 
-/* Problems below this many FMAs (about 2.5 us on one Zen 5 core) run on one thread: an
- * OpenMP region costs 1.5-4 us here (measured), so splitting them would not pay. */
-#define LSK_GEMM_PARALLEL_MIN_FMAS (512.0 * 1024.0)
-
+/* Thread t of nt: its block of the grid, run single-threaded. */
 static lsk_status gemm_thread_block(const lsk_gemm_config *cfg, const gemm_problem *g, int t, int nt) {
     int tm = 1, tn = 1;
     choose_grid(cfg, g, nt, &tm, &tn);
@@ -228,6 +232,7 @@ static lsk_status gemm_thread_block(const lsk_gemm_config *cfg, const gemm_probl
     const gemm_problem s = sub_problem(g, i0, mb, j0, nb);
     return gemm_serial(cfg, &s);
 }
+#endif
 
 lsk_status lsk_sgemm(lsk_transpose trans_a, lsk_transpose trans_b, size_t m, size_t n, size_t k,
                      float alpha, const float *a, size_t lda, const float *b, size_t ldb,

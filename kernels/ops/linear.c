@@ -35,6 +35,7 @@ lsk_status lsk_linear_fwd(float *y, const float *x, const float *w, const float 
 lsk_status lsk_linear_bwd_data(float *dx, const float *dy, const float *w,
                                size_t batch, size_t in_features, size_t out_features, int accumulate) {
     LSK_CHECK(dx && dy && w);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     LSK_CHECK(linear_sizes_ok(batch, in_features, out_features));
     if (batch == 0 || in_features == 0) return LSK_OK;
     if (out_features == 0) { /* empty sum */
@@ -48,6 +49,7 @@ lsk_status lsk_linear_bwd_data(float *dx, const float *dy, const float *w,
 lsk_status lsk_linear_bwd_weight(float *dw, float *db, const float *dy, const float *x,
                                  size_t batch, size_t in_features, size_t out_features, int accumulate) {
     LSK_CHECK(dw && dy && x);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     LSK_CHECK(linear_sizes_ok(batch, in_features, out_features));
     if (out_features == 0) return LSK_OK;
     if (db) {

@@ -55,7 +55,9 @@ lsk_status lsk_softmax_xent(float *loss, float *probs, float *dlogits,
     }
     if (!loss && !probs && !dlogits) return LSK_OK;
     LSK_CHECK(logits && (targets || (!loss && !dlogits)));
-    const lsk_loss_ukernels *uk = loss_ukernels(lsk_active_isa());
+    const lsk_isa isa = lsk_active_isa();
+    const lsk_loss_ukernels *uk = loss_ukernels(isa);
+    const lsk_eltwise_ukernels *ek = lsk_eltwise_ukernels_for(isa);
     const float inv_t = (float)(1.0 / (double)temperature);
     const double c = (double)scale / ((double)rows * (double)temperature);
     const int nt = loss_threads(rows * classes, rows);
@@ -80,7 +82,7 @@ lsk_status lsk_softmax_xent(float *loss, float *probs, float *dlogits,
             const float m = uk->rmax(classes, x);
             if (!tr) { /* probabilities only */
                 const float z = uk->raddstoreexpminusmax(classes, x, m, inv_t, e);
-                lsk_eltwise_ukernels_for(lsk_active_isa())->scale(classes, 1.0f / z, e, e);
+                ek->scale(classes, 1.0f / z, e, e);
                 continue;
             }
             float s[3]; /* sum e, sum t, sum t*(x - m) */
@@ -90,7 +92,7 @@ lsk_status lsk_softmax_xent(float *loss, float *probs, float *dlogits,
                 uk->xent_out(classes, e, tr, 1.0f / s[0], (float)(c * (double)s[1]), (float)c, probs ? e : NULL,
                              dlogits + r * classes, accumulate);
             else if (probs)
-                lsk_eltwise_ukernels_for(lsk_active_isa())->scale(classes, 1.0f / s[0], e, e);
+                ek->scale(classes, 1.0f / s[0], e, e);
         }
     }
     if (oom) return LSK_ERR_OUT_OF_MEMORY;

@@ -58,10 +58,13 @@ static int pool_setup(const lsk_pool2d_desc *d, lsk_pool_geom *g, size_t *planes
     if (!lsk_mul_ok(oh, ow, &out_n) || !lsk_mul_ok(planes_, in_n, &tot) || tot > SIZE_MAX / sizeof(float)) return 0;
     if (!lsk_mul_ok(planes_, out_n, &tot) || tot > SIZE_MAX / sizeof(float)) return 0;
     g->in_h = d->in_height, g->in_w = d->in_width, g->out_h = oh, g->out_w = ow;
-    g->k_h = d->kernel_h, g->k_w = d->kernel_w, g->s_h = d->stride_h, g->s_w = d->stride_w;
+    /* A stride past the padded input gives one output along that axis whatever its value:
+     * capping it keeps every index computation small (and the stride_w phase rows few). */
+    g->k_h = d->kernel_h, g->k_w = d->kernel_w;
+    g->s_h = LSK_MIN(d->stride_h, d->in_height + 2 * d->pad_h);
+    g->s_w = LSK_MIN(d->stride_w, d->in_width + 2 * d->pad_w);
     g->p_h = d->pad_h, g->p_w = d->pad_w;
-    g->ow_pad = (ow + 15) / 16 * 16;
-    g->ph_len = g->ow_pad + (g->k_w - 1) / g->s_w;
+    lsk_pool_geom_finish(g);
     size_t fl = 0;
     if (!lsk_mul_ok(g->in_h, g->s_w, &fl) || !lsk_mul_ok(fl, g->ph_len, &fl) || fl > SIZE_MAX / 8) return 0;
     *planes = planes_;

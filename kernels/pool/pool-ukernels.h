@@ -8,13 +8,14 @@
  * f32-pool-<isa>.c; single-threaded, allocation-free (windowed kernels get a scratch
  * buffer of lsk_pool_scratch_floats() floats, 64-byte aligned, from the operator).
  *
- * Windowed pooling, vectorised over output columns for any stride: each input row is first
- * split into `stride_w` phase rows, phase[r][j] = xpad[j*stride_w + r] (xpad = the row with
- * `pad_w` padding values on each side), so the input of output column ow at window column
- * kw is phase[kw % stride_w][ow + kw / stride_w]: contiguous in ow for every kw. Padding is
- * -inf for max pooling (never selected) and 0 for average pooling (count_include_pad).
- * The backward of average pooling accumulates into phase rows the same way and interleaves
- * them back into dx rows.
+ * Windowed pooling, vectorised over output columns for any stride: each input row is split
+ * into `stride_w` phase rows, phase[r][M + q] = x[q*stride_w + r], with M = ceil(pad_w /
+ * stride_w) padding slots in front and padding after the data (-inf for max pooling, never
+ * selected; 0 for average pooling, count_include_pad). The input of output column ow at
+ * window column kw (input column ow*s + kw - pad) is then phase[u % s][u / s + ow] with
+ * u = kw + s*M - pad >= 0: contiguous in ow for every kw. Stride 2 splits with vector
+ * deinterleaving straight from x, stride 1 is a copy. The backward of average pooling
+ * accumulates into phase rows the same way and interleaves them back into dx rows.
  */
 #ifndef LSK_POOL_UKERNELS_H
 #define LSK_POOL_UKERNELS_H
@@ -25,19 +26,27 @@
 typedef struct lsk_pool_geom {
     size_t in_h, in_w, out_h, out_w;
     size_t k_h, k_w, s_h, s_w, p_h, p_w;
-    size_t ph_len;  /* floats per phase row: out_w rounded up to 16 + (k_w - 1) / s_w */
-    size_t ow_pad;  /* out_w rounded up to 16 (int32 column tables) */
+    size_t ow_pad;  /* out_w rounded up to 16: whole vectors of outputs */
+    size_t lead;    /* M = ceil(p_w / s_w): padding slots before the data of a phase row */
+    size_t ph_len;  /* floats per phase row (see lsk_pool_geom_finish) */
 } lsk_pool_geom;
 
-/* Scratch of a windowed microkernel, in floats: two int32 column tables of ow_pad entries,
- * one padded input row of s_w*ph_len (+32 slack for whole-vector deinterleaving), then the
- * phase rows of one plane (in_h * s_w * ph_len). */
-#define LSK_POOL_ROW_SLACK 32
-static inline size_t lsk_pool_scratch_floats(const lsk_pool_geom *g) {
-    return 2 * g->ow_pad + g->s_w * g->ph_len + LSK_POOL_ROW_SLACK + g->in_h * g->s_w * g->ph_len;
+/* Fills ow_pad, lead and ph_len from the other fields. A phase row must hold the slots the
+ * window loads read (up to (k_w - 1 + s*M - p_w)/s + ow_pad) and the data written by whole
+ * vectors (M + ceil(in_w/s) rounded up to 16). */
+static inline void lsk_pool_geom_finish(lsk_pool_geom *g) {
+    const size_t s = g->s_w;
+    g->ow_pad = (g->out_w + 15) / 16 * 16;
+    g->lead = (g->p_w + s - 1) / s;
+    const size_t reads = (g->k_w - 1 + s * g->lead - g->p_w) / s + g->ow_pad;
+    const size_t writes = g->lead + ((g->in_w + s - 1) / s + 15) / 16 * 16;
+    g->ph_len = reads > writes ? reads : writes;
 }
-static inline float *lsk_pool_scratch_rows(const lsk_pool_geom *g, float *scratch) {
-    return scratch + 2 * g->ow_pad + g->s_w * g->ph_len + LSK_POOL_ROW_SLACK;
+
+/* Scratch of a windowed microkernel, in floats: two int32 column tables of ow_pad entries,
+ * then the phase rows of one plane (in_h * s_w * ph_len). */
+static inline size_t lsk_pool_scratch_floats(const lsk_pool_geom *g) {
+    return 2 * g->ow_pad + g->in_h * g->s_w * g->ph_len;
 }
 
 typedef struct lsk_pool_ukernels {

@@ -45,6 +45,7 @@ lsk_status lsk_ref_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const fl
     const lsk_status s = lsk_conv2d_output_size(d, &ho, &wo);
     if (s != LSK_OK) return s;
     LSK_CHECK(dx && dy && w);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     const size_t H = d->in_height, W = d->in_width, cig = d->in_channels / d->groups, cog = d->out_channels / d->groups;
     for (size_t n = 0; n < d->batch; n++)
         for (size_t ci = 0; ci < d->in_channels; ci++) {
@@ -78,6 +79,7 @@ lsk_status lsk_ref_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float 
     const lsk_status s = lsk_conv2d_output_size(d, &ho, &wo);
     if (s != LSK_OK) return s;
     LSK_CHECK(dw && dy && x);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     const size_t H = d->in_height, W = d->in_width, cig = d->in_channels / d->groups, cog = d->out_channels / d->groups;
     for (size_t co = 0; co < d->out_channels; co++) {
         const size_t g = co / cog;

@@ -17,6 +17,7 @@ lsk_status lsk_ref_linear_fwd(float *y, const float *x, const float *w, const fl
 lsk_status lsk_ref_linear_bwd_data(float *dx, const float *dy, const float *w,
                                    size_t batch, size_t in_features, size_t out_features, int accumulate) {
     LSK_CHECK(dx && dy && w);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     for (size_t i = 0; i < batch; i++)
         for (size_t k = 0; k < in_features; k++) {
             double acc = 0.0;
@@ -30,6 +31,7 @@ lsk_status lsk_ref_linear_bwd_data(float *dx, const float *dy, const float *w,
 lsk_status lsk_ref_linear_bwd_weight(float *dw, float *db, const float *dy, const float *x,
                                      size_t batch, size_t in_features, size_t out_features, int accumulate) {
     LSK_CHECK(dw && dy && x);
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
     for (size_t o = 0; o < out_features; o++) {
         for (size_t k = 0; k < in_features; k++) {
             double acc = 0.0;

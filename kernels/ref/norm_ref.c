@@ -42,6 +42,7 @@ lsk_status lsk_ref_batchnorm_fwd_eval(float *y, const float *x,
                                       const float *gamma, const float *beta,
                                       const float *running_mean, const float *running_var,
                                       size_t batch, size_t channels, size_t hw, float eps) {
+    LSK_CHECK(eps >= 0.0f); /* also rejects NaN */
     if (batch == 0 || channels == 0 || hw == 0) return LSK_OK;
     LSK_CHECK(y && x && gamma && beta && running_mean && running_var);
     for (size_t c = 0; c < channels; c++) {

@@ -8,7 +8,7 @@ typedef struct { const char *name; void (*fn)(lsk_tctx *); } family_entry;
 static const family_entry k_families[] = {
     {"api", lsk_test_api},       {"gemm", lsk_test_gemm},   {"conv", lsk_test_conv},
     {"eltwise", lsk_test_eltwise}, {"norm", lsk_test_norm}, {"pool", lsk_test_pool},
-    {"linear", lsk_test_linear}, {"loss", lsk_test_loss},
+    {"linear", lsk_test_linear}, {"loss", lsk_test_loss}, {"invalid", lsk_test_invalid},
 };
 
 uint32_t lsk_trand_u32(lsk_tctx *t) {
@@ -27,7 +27,17 @@ size_t lsk_trand_range(lsk_tctx *t, size_t lo, size_t hi) {
     return lo + (size_t)(lsk_trand_u32(t) % (uint32_t)(hi - lo + 1));
 }
 
+/* Checks made per active ISA path in the current family: printed with the family's
+ * summary, so a run shows which paths were exercised (e.g. "neon 352" under qemu). */
+static int g_isa_checks[LSK_ISA_COUNT];
+
+static void count_isa(void) {
+    const int isa = (int)lsk_get_isa();
+    if (isa >= 0 && isa < LSK_ISA_COUNT) g_isa_checks[isa]++;
+}
+
 int lsk_tcheck(lsk_tctx *t, int ok, const char *what) {
+    count_isa();
     if (ok) { t->passed++; if (t->verbose) printf("  ok   %s\n", what); }
     else { t->failed++; printf("  FAIL [%s] %s\n", t->family, what); }
     return ok;
@@ -37,6 +47,7 @@ int lsk_tcheck_close(lsk_tctx *t, const char *what, const float *got, const floa
                      size_t n, float rtol, float atol) {
     size_t bad = 0, first = 0;
     double worst = 0.0;
+    count_isa();
     for (size_t i = 0; i < n; i++) {
         const double g = got[i], w = want[i];
         const double err = fabs(g - w), lim = atol + rtol * fabs(w);
@@ -71,8 +82,12 @@ int lsk_tests_run_counts(const char *filter, int verbose, int *passed, int *fail
     for (size_t i = 0; i < sizeof k_families / sizeof k_families[0]; i++) {
         if (filter && *filter && !strstr(k_families[i].name, filter)) continue;
         lsk_tctx t = {0, 0, verbose, 0x5EEDull + i, k_families[i].name};
+        memset(g_isa_checks, 0, sizeof g_isa_checks);
         k_families[i].fn(&t);
-        printf("%-8s %d passed, %d failed\n", k_families[i].name, t.passed, t.failed);
+        printf("%-8s %d passed, %d failed; checks per ISA path:", k_families[i].name, t.passed, t.failed);
+        for (int isa = 0; isa < LSK_ISA_COUNT; isa++)
+            if (g_isa_checks[isa]) printf(" %s %d", lsk_isa_name((lsk_isa)isa), g_isa_checks[isa]);
+        printf("\n");
         total_pass += t.passed;
         total_fail += t.failed;
     }

@@ -58,5 +58,6 @@ void lsk_test_pool(lsk_tctx *t);
 void lsk_test_linear(lsk_tctx *t);
 void lsk_test_loss(lsk_tctx *t);
 void lsk_test_api(lsk_tctx *t);
+void lsk_test_invalid(lsk_tctx *t);
 
 #endif

@@ -33,6 +33,7 @@ static const conv_case k_cases[] = {
     {2, 3, 7, 5, 4, 1, 1, 1, 1, 0, 0, 1},     /* 1x1: direct GEMM path, batched (small map) */
     {2, 3, 16, 17, 4, 1, 1, 1, 1, 0, 0, 1},   /* 1x1, one image per GEMM (>= 256 pixels) */
     {3, 4, 7, 5, 6, 1, 1, 2, 2, 0, 0, 1},     /* 1x1 stride 2: im2col + col2im */
+    {2, 4, 5, 6, 6, 1, 1, 1, 1, 0, 0, 2},     /* 1x1, groups 2 */
     {3, 3, 7, 5, 13, 3, 3, 1, 1, 1, 1, 1},    /* 3x3 pad 1, prime sizes */
     {3, 3, 17, 16, 5, 3, 3, 1, 1, 1, 1, 1},   /* 3x3 pad 1, one image per GEMM */
     {1, 13, 9, 11, 5, 3, 3, 2, 2, 1, 1, 1},   /* 3x3 stride 2, batch 1 */

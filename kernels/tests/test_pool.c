@@ -169,6 +169,7 @@ void lsk_test_pool(lsk_tctx *t) {
         {1, 2, 33, 33, 4, 4, 2, 3, 2, 2}, {3, 1, 5, 5, 5, 5, 1, 1, 2, 2},  {1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
         {1, 1, 1, 1, 3, 3, 1, 1, 1, 1},   /* 1x1 input, all but the centre is padding */
         {1, 1, 34, 33, 2, 2, 2, 2, 0, 0}, /* uncovered trailing row/column */
+        {1, 2, 5, 7, 2, 3, (size_t)1 << 40, (size_t)1 << 40, 1, 1}, /* huge stride: one output */
     };
     LSK_FOR_EACH_ISA(isa) {
         const char *name = lsk_isa_name((lsk_isa)isa);
