@@ -101,7 +101,77 @@ static void bench_xent(const lsk_bopts *o, size_t rows, size_t classes) {
     lsk_bfree(s.x), lsk_bfree(s.t), lsk_bfree(s.dx);
 }
 
+/* The remaining entry points, so that every public kernel has a benchmark entry. */
+typedef struct misc_bench {
+    size_t n, b, c, hw, in, out;
+    float *x, *y, *v, *g, *w, *bias, *dw, *db, *bt, *rm, *rv;
+    lsk_pool2d_desc pd;
+} misc_bench;
+
+static void run_axpy(void *p) { misc_bench *s = p; lsk_axpy(s->y, s->x, 0.5f, s->n); }
+static void run_scale(void *p) { misc_bench *s = p; lsk_scale(s->y, 0.999f, s->n); }
+static void run_fill(void *p) { misc_bench *s = p; lsk_fill(s->y, 0.0f, s->n); }
+static void run_sgd(void *p) { misc_bench *s = p; lsk_sgd_step(s->y, s->v, s->g, s->n, 0.05f, 0.9f, 5e-4f, 1); }
+static void run_bn_eval(void *p) {
+    misc_bench *s = p;
+    lsk_batchnorm_fwd_eval(s->y, s->x, s->g, s->bt, s->rm, s->rv, s->b, s->c, s->hw, 1e-5f);
+}
+static void run_avgpool_fwd(void *p) { misc_bench *s = p; lsk_avgpool2d_fwd(&s->pd, s->y, s->x); }
+static void run_avgpool_bwd(void *p) { misc_bench *s = p; lsk_avgpool2d_bwd(&s->pd, s->x, s->y, 0); }
+static void run_softmax(void *p) { misc_bench *s = p; lsk_softmax_fwd(s->y, s->x, s->b, s->c, 1.0f); }
+static void run_linear_fwd(void *p) { misc_bench *s = p; lsk_linear_fwd(s->y, s->x, s->w, s->bias, s->b, s->in, s->out); }
+static void run_linear_bwd(void *p) {
+    misc_bench *s = p;
+    lsk_linear_bwd_data(s->v, s->y, s->w, s->b, s->in, s->out, 0);
+    lsk_linear_bwd_weight(s->dw, s->db, s->y, s->x, s->b, s->in, s->out, 0);
+}
+
+static void misc_each_thread(const lsk_bopts *o, const char *kernel, const char *shape, double flops, double bytes,
+                             lsk_bfn fn, misc_bench *s) {
+    for (int ti = 0; ti < 4 && o->threads[ti] > 0; ti++) lsk_brun(o, kernel, shape, o->threads[ti], flops, bytes, fn, s);
+}
+
+static void bench_misc(const lsk_bopts *o) {
+    misc_bench s = {0};
+    /* Optimiser-sized vectors: all parameters of wrn_16_2 (0.7M), in one call. */
+    s.n = 703000;
+    s.x = lsk_balloc(s.n), s.y = lsk_balloc(s.n), s.v = lsk_balloc(s.n), s.g = lsk_balloc(s.n);
+    const double n = (double)s.n;
+    misc_each_thread(o, "axpy", "703000", 0, 12 * n, run_axpy, &s);
+    misc_each_thread(o, "scale", "703000", 0, 8 * n, run_scale, &s);
+    misc_each_thread(o, "fill", "703000", 0, 4 * n, run_fill, &s);
+    misc_each_thread(o, "sgd_step", "703000", 0, 20 * n, run_sgd, &s);
+    lsk_bfree(s.x), lsk_bfree(s.y), lsk_bfree(s.v), lsk_bfree(s.g);
+
+    /* Batch-norm inference (export path) and 2x2 average pooling on (256, 32, 16x16). */
+    s.b = 256, s.c = 32, s.hw = 256, s.n = (size_t)256 * 32 * 256;
+    s.x = lsk_balloc(s.n), s.y = lsk_balloc(s.n);
+    s.g = lsk_balloc(32), s.bt = lsk_balloc(32), s.rm = lsk_balloc(32), s.rv = lsk_balloc(32);
+    for (int i = 0; i < 32; i++) s.rv[i] = 1.0f;
+    misc_each_thread(o, "batchnorm_eval_fwd", "256x32x16x16", 0, 8.0 * (double)s.n, run_bn_eval, &s);
+    s.pd = (lsk_pool2d_desc){256, 32, 16, 16, 2, 2, 2, 2, 0, 0};
+    misc_each_thread(o, "avgpool2d_fwd", "256x32x16x16 k2s2", 0, 4.0 * 1.25 * (double)s.n, run_avgpool_fwd, &s);
+    misc_each_thread(o, "avgpool2d_bwd", "256x32x16x16 k2s2", 0, 4.0 * 1.25 * (double)s.n, run_avgpool_bwd, &s);
+    lsk_bfree(s.x), lsk_bfree(s.y), lsk_bfree(s.g), lsk_bfree(s.bt), lsk_bfree(s.rm), lsk_bfree(s.rv);
+
+    /* Softmax of the 4-rotation joint logits (256 rows x 400 classes). */
+    s.b = 256, s.c = 400;
+    s.x = lsk_balloc(256 * 400), s.y = lsk_balloc(256 * 400);
+    misc_each_thread(o, "softmax_fwd", "256x400", 0, 8.0 * 256 * 400, run_softmax, &s);
+    lsk_bfree(s.x), lsk_bfree(s.y);
+
+    /* Linear classifier of a ResNet: 256 x 64 -> 100 (forward; backward data + weight). */
+    s.b = 256, s.in = 64, s.out = 100;
+    s.x = lsk_balloc(256 * 64), s.y = lsk_balloc(256 * 100), s.w = lsk_balloc(100 * 64), s.bias = lsk_balloc(100);
+    s.v = lsk_balloc(256 * 64), s.dw = lsk_balloc(100 * 64), s.db = lsk_balloc(100);
+    const double f = 2.0 * 256 * 64 * 100;
+    misc_each_thread(o, "linear_fwd", "256x64->100", f, 0, run_linear_fwd, &s);
+    misc_each_thread(o, "linear_bwd", "256x64->100", 2 * f, 0, run_linear_bwd, &s);
+    lsk_bfree(s.x), lsk_bfree(s.y), lsk_bfree(s.w), lsk_bfree(s.bias), lsk_bfree(s.v), lsk_bfree(s.dw), lsk_bfree(s.db);
+}
+
 void lsk_bench_nn(const lsk_bopts *o) {
+    bench_misc(o);
     bench_eltwise(o);
     bench_bn(o, 256, 32, 16);
     bench_bn(o, 256, 16, 32);

@@ -96,3 +96,73 @@ def cases(torch):
             torch.autograd.grad(loss, logits)
 
         yield "softmax_xent", f"{r}x{c} T3", xent
+
+    # --- the remaining entry points (see bench_misc in bench_nn.c) ---
+    v = torch.randn(703000)
+    vx, vv, vg = torch.randn(703000), torch.zeros(703000), torch.randn(703000)
+    param = torch.nn.Parameter(torch.randn(703000))
+    param.grad = vg
+    opt = torch.optim.SGD([param], lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True, foreach=False)
+    opt.step()
+
+    def axpy():
+        v.add_(vx, alpha=0.5)
+
+    def scale():
+        v.mul_(0.999)
+
+    def fill():
+        v.fill_(0.0)
+
+    def sgd_step():
+        opt.step()
+
+    yield "axpy", "703000", axpy
+    yield "scale", "703000", scale
+    yield "fill", "703000", fill
+    yield "sgd_step", "703000", sgd_step
+
+    ex = torch.randn(256, 32, 16, 16)
+    exc = ex.contiguous(memory_format=cl)
+    ew, eb, erm, erv = torch.rand(32), torch.rand(32), torch.zeros(32), torch.ones(32)
+
+    def bn_eval():
+        with torch.no_grad():
+            F.batch_norm(exc, erm, erv, ew, eb, False, 0.1, 1e-5)
+
+    def avgpool_fwd():
+        with torch.no_grad():
+            F.avg_pool2d(exc, 2, 2)
+
+    ady = torch.randn(256, 32, 8, 8)
+
+    def avgpool_bwd():
+        aten.avg_pool2d_backward(ady, ex, [2, 2], [2, 2], [0, 0], False, True, None)
+
+    yield "batchnorm_eval_fwd", "256x32x16x16", bn_eval
+    yield "avgpool2d_fwd", "256x32x16x16 k2s2", avgpool_fwd
+    yield "avgpool2d_bwd", "256x32x16x16 k2s2", avgpool_bwd
+
+    sl = torch.randn(256, 400)
+    so = torch.empty(256, 400)
+
+    def softmax_fwd():
+        torch.softmax(sl, 1, out=so)
+
+    yield "softmax_fwd", "256x400", softmax_fwd
+
+    lx = torch.randn(256, 64, requires_grad=True)
+    lw = torch.randn(100, 64, requires_grad=True)
+    lb = torch.randn(100, requires_grad=True)
+    ldy = torch.randn(256, 100)
+
+    def linear_fwd():
+        with torch.no_grad():
+            F.linear(lx, lw, lb)
+
+    def linear_bwd():
+        y = F.linear(lx, lw, lb)
+        torch.autograd.grad(y, [lx, lw, lb], ldy)
+
+    yield "linear_fwd", "256x64->100", linear_fwd
+    yield "linear_bwd", "256x64->100", linear_bwd
