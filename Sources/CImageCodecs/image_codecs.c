@@ -260,8 +260,8 @@ int lsk_image_encode_jpeg(const uint8_t *pixels, int32_t width, int32_t height, 
   if (out == NULL || out_size == NULL) return 1;
   *out = NULL;
   *out_size = 0;
-  if (pixels == NULL || (channels != 1 && channels != 3) || width <= 0 || height <= 0 || width > 65500 ||
-      height > 65500 || quality < 1 || quality > 100) {
+  if (pixels == NULL || (channels != 1 && channels != 3 && channels != 4) || width <= 0 || height <= 0 ||
+      width > 65500 || height > 65500 || quality < 1 || quality > 100) {
     set_error(err, err_size, "invalid image for JPEG encoding (%dx%d, %d channels, quality %d)", width, height,
               channels, quality);
     return 1;
@@ -290,7 +290,9 @@ int lsk_image_encode_jpeg(const uint8_t *pixels, int32_t width, int32_t height, 
   cinfo.image_width = (JDIMENSION)width;
   cinfo.image_height = (JDIMENSION)height;
   cinfo.input_components = channels;
-  cinfo.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+  /* 4 channels: CMYK as given, written with an Adobe marker (so decoders read it as
+   * Adobe's inverted CMYK). */
+  cinfo.in_color_space = channels == 4 ? JCS_CMYK : channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
   jpeg_start_compress(&cinfo, TRUE);

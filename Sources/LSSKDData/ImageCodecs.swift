@@ -58,15 +58,24 @@ public enum ImageCodec {
 
     /// Encodes an image as PNG (lossless) or JPEG (`quality` 1...100), for tests and tools.
     public static func encode(_ image: DecodedImage, as format: Format, quality: Int = 95) throws -> [UInt8] {
+        try encode(pixels: image.pixels, width: image.width, height: image.height, channels: image.channels,
+                   as: format, quality: quality)
+    }
+
+    /// Interleaved pixels `[height, width, channels]`; JPEG also takes 4 channels (CMYK,
+    /// stored as given with an Adobe marker, i.e. read back as inverted CMYK).
+    static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int, as format: Format,
+                       quality: Int = 95) throws -> [UInt8] {
+        precondition(pixels.count == width * height * channels, "pixel count does not match the size")
         var out: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 512)
-        let status = image.pixels.withUnsafeBufferPointer { px in
+        let status = pixels.withUnsafeBufferPointer { px in
             message.withUnsafeMutableBufferPointer { err in
                 format == .png
-                    ? lsk_image_encode_png(px.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels),
+                    ? lsk_image_encode_png(px.baseAddress, Int32(width), Int32(height), Int32(channels),
                                            &out, &size, err.baseAddress, err.count)
-                    : lsk_image_encode_jpeg(px.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels),
+                    : lsk_image_encode_jpeg(px.baseAddress, Int32(width), Int32(height), Int32(channels),
                                             Int32(quality), &out, &size, err.baseAddress, err.count)
             }
         }

@@ -26,7 +26,10 @@ public struct EpochMetrics: Codable, Sendable {
     public var learningRate: Float
     public var trainLoss: Double
     public var trainTop1: Double
+    /// Result on the evaluation split (the test set, or the held-out val split: see `evalSet`).
     public var test: EvalResult?
+    /// "test" or "val".
+    public var evalSet: String
     public var seconds: Double
     public var imagesPerSecond: Double
 }
@@ -51,6 +54,8 @@ public final class ClassifierTrainer {
     public let optimizer: SGD
     /// Where epoch metrics are appended as JSON lines (nil: not written).
     public let metricsURL: URL?
+    /// Name of the evaluation split in logs and metrics: "test" or "val".
+    public var evalSetName = "test"
     /// Where a checkpoint is written (atomically) after every epoch (nil: not written).
     public var checkpointPath: String?
     /// Epochs already done (set by ``resume(from:)``); training continues from here.
@@ -64,6 +69,18 @@ public final class ClassifierTrainer {
         self.metricsURL = metricsURL
         optimizer = try SGD(model, learningRate: config.schedule.learningRate(epoch: 0), momentum: config.momentum,
                             nesterov: config.nesterov, weightDecay: config.weightDecay)
+    }
+
+    /// Cross-entropy against the batch's labels; for a CutMix batch against the mixed
+    /// target lambda*onehot(labels) + (1-lambda)*onehot(labelsB), which has the same value
+    /// and gradient as lambda*CE(labels) + (1-lambda)*CE(labelsB) in one kernel call.
+    func classificationLoss(_ logits: Variable, _ batch: Batch) throws -> Variable {
+        guard let labelsB = batch.labelsB else { return try crossEntropy(logits: logits, labels: batch.labels) }
+        let classes = logits.shape[1]
+        var target = try Tensor.oneHot(batch.labels, classes: classes)
+        try Kernels.scale(&target, by: batch.lambda)
+        try Kernels.axpy(&target, try Tensor.oneHot(labelsB, classes: classes), alpha: 1 - batch.lambda)
+        return try softmaxCrossEntropy(logits: logits, targets: target)
     }
 
     /// Continues from a checkpoint written by this trainer's configuration.
@@ -87,7 +104,7 @@ public final class ClassifierTrainer {
                 optimizer.learningRate = lr
                 model.zeroGrad()
                 let logits = try model(Variable(batch.images))
-                let loss = try crossEntropy(logits: logits, labels: batch.labels)
+                let loss = try classificationLoss(logits, batch)
                 let value = loss.value.scalar
                 guard value.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: b, value: value) }
                 try loss.backward()
@@ -107,7 +124,7 @@ public final class ClassifierTrainer {
             let seconds = Date().timeIntervalSince(start)
             let testResult = try test.map { try evaluate(model, on: $0) }
             let m = EpochMetrics(epoch: epoch, learningRate: lr, trainLoss: lossSum / Double(max(seen, 1)),
-                                 trainTop1: Double(correct) / Double(max(seen, 1)), test: testResult,
+                                 trainTop1: Double(correct) / Double(max(seen, 1)), test: testResult, evalSet: evalSetName,
                                  seconds: seconds, imagesPerSecond: Double(seen) / seconds)
             history.append(m)
             try appendMetrics(m)
@@ -116,7 +133,9 @@ public final class ClassifierTrainer {
             }
             var line = String(format: "epoch %d done in %.1fs: train loss %.4f, train top-1 %.2f%%",
                               epoch + 1, seconds, m.trainLoss, 100 * m.trainTop1)
-            if let t = testResult { line += String(format: ", test top-1 %.2f%%, top-5 %.2f%%", 100 * t.top1, 100 * t.top5) }
+            if let t = testResult {
+                line += String(format: ", %@ top-1 %.2f%%, top-5 %.2f%%", evalSetName, 100 * t.top1, 100 * t.top5)
+            }
             report(line)
         }
         return history

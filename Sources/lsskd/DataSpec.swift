@@ -1,9 +1,22 @@
 import ArgumentParser
+import Foundation
 import LSSKDData
 
 /// `--data KIND:DIR`: which loader reads which folder.
+///
+/// `folder:DIR` is a folder of PNG/JPEG images with one sub-folder per class. If DIR has a
+/// `train` sub-folder, that is the training split and `DIR/test` (or else `DIR/val`), when
+/// present, the test split; otherwise all of DIR is training data and there is no test split.
 struct DataSpec: ExpressibleByArgument, CustomStringConvertible {
-    enum Kind: String, CaseIterable { case fashionMNIST = "fashion-mnist", mnist, cifar10, cifar100 }
+    enum Kind: String, CaseIterable { case fashionMNIST = "fashion-mnist", mnist, cifar10, cifar100, folder }
+
+    /// How a `folder:` dataset's images are brought to one size and channel count.
+    struct FolderOptions {
+        var imageSize = 32
+        /// 1 or 3; nil: 3 if any training image is in colour.
+        var channels: Int? = nil
+        var filter: ResizeFilter = .area
+    }
     var kind: Kind
     var directory: String
 
@@ -19,12 +32,37 @@ struct DataSpec: ExpressibleByArgument, CustomStringConvertible {
 
     static var defaultValueDescription: String { "fashion-mnist:/usr/share/datasets/fashion-mnist" }
 
-    func load(train: Bool) throws -> ImageDataset {
+    func load(train: Bool, folder: FolderOptions = FolderOptions()) throws -> ImageDataset {
         switch kind {
         case .fashionMNIST, .mnist: return try IDXLoader.load(directory: directory, split: train ? "train" : "t10k")
         case .cifar10: return try CIFARLoader.load(directory: directory, variant: .cifar10, train: train)
         case .cifar100: return try CIFARLoader.load(directory: directory, variant: .cifar100, train: train)
+        case .folder:
+            if train {
+                return try FolderLoader.load(directory: folderTrainDirectory, imageSize: folder.imageSize,
+                                             channels: folder.channels, filter: folder.filter)
+            }
+            guard let test = folderTestDirectory else { throw CLIError("\(directory) has no test split (DIR/train with DIR/test or DIR/val); use --val-split") }
+            return try FolderLoader.load(directory: test, imageSize: folder.imageSize, channels: folder.channels,
+                                         filter: folder.filter, classNames: FolderLoader.classNames(in: folderTrainDirectory))
         }
+    }
+
+    /// False for a `folder:` dataset without a test split.
+    var hasTestSplit: Bool { kind != .folder || folderTestDirectory != nil }
+
+    private static func isFolder(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    private var folderTrainDirectory: String {
+        Self.isFolder(directory + "/train") ? directory + "/train" : directory
+    }
+
+    private var folderTestDirectory: String? {
+        guard Self.isFolder(directory + "/train") else { return nil }
+        return ["test", "val"].map { directory + "/" + $0 }.first(where: Self.isFolder)
     }
 }
 

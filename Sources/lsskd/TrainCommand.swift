@@ -44,6 +44,24 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use only the first N training images (0: all).")
     var trainLimit = 20000
 
+    @Option(help: "Folder datasets (--data folder:DIR): resize images to N x N.")
+    var imageSize = 32
+
+    @Option(help: "Folder datasets: resize filter, area (box average; anti-aliased) or bilinear.")
+    var resize = "area"
+
+    @Option(help: "Folder datasets: 1 (grey) or 3 (RGB) channels; 0: 3 if any image is in colour.")
+    var channels = 0
+
+    @Option(help: "Train on a stratified fraction F (0 < F <= 1) of the training images, chosen by --seed.")
+    var fraction: Double = 1
+
+    @Option(help: "Hold out a stratified fraction F of the training images (chosen by --seed) and evaluate on it instead of the test set (reported as val). Default for a folder dataset without a test split: 0.1.")
+    var valSplit: Double?
+
+    @Option(help: "Augmentation: none | standard (pad-4 crop + flip) | standard+cutout | standard+cutmix (default: standard for 32x32 RGB data, none otherwise).")
+    var augment: String?
+
     @Option(help: "Random seed (initialisation and batch order).")
     var seed: UInt64 = 0
 
@@ -64,6 +82,14 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown --model \(model) (available: simplecnn, \(ModelZoo.names.joined(separator: ", ")))")
         }
         _ = try parseSchedule()
+        guard imageSize > 0 && imageSize <= 4096 else { throw ValidationError("--image-size must be in 1...4096") }
+        guard ResizeFilter(rawValue: resize) != nil else { throw ValidationError("--resize must be area or bilinear") }
+        guard [0, 1, 3].contains(channels) else { throw ValidationError("--channels must be 0, 1 or 3") }
+        guard fraction > 0 && fraction <= 1 else { throw ValidationError("--fraction must be in (0, 1]") }
+        if let v = valSplit, !(v > 0 && v < 1) { throw ValidationError("--val-split must be in (0, 1)") }
+        if let a = augment, Augmentation(named: a) == nil {
+            throw ValidationError("unknown --augment \(a) (none, standard, standard+cutout, standard+cutmix)")
+        }
     }
 
     func parseSchedule() throws -> LRSchedule {
@@ -100,11 +126,32 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("--resume: no checkpoint at \(checkpoint)")
         }
 
-        var trainSet = try data.load(train: true)
-        if trainLimit > 0 { trainSet = trainSet.prefix(trainLimit) }
-        let testSet = try data.load(train: false)
+        let folder = DataSpec.FolderOptions(imageSize: imageSize, channels: channels == 0 ? nil : channels,
+                                            filter: ResizeFilter(rawValue: resize) ?? .area)
+        var trainSet = try data.load(train: true, folder: folder)
+        if trainLimit > 0 && trainLimit < trainSet.count {
+            // A folder dataset is sorted by class: take a stratified subset, not a prefix.
+            trainSet = data.kind == .folder
+                ? trainSet.stratifiedFraction(Double(trainLimit) / Double(trainSet.count), seed: seed)
+                : trainSet.prefix(trainLimit)
+        }
+        // The held-out split comes first, so it does not depend on --fraction.
+        let split = valSplit ?? (data.hasTestSplit ? nil : 0.1)
+        let evalName = split == nil ? "test" : "val"
+        let testSet: ImageDataset
+        if let v = split {
+            if valSplit == nil { print("data: \(data) has no test split; holding out --val-split \(v) of the training images") }
+            (trainSet, testSet) = trainSet.stratifiedSplit(holdOut: v, seed: seed)
+        } else {
+            var options = folder
+            options.channels = trainSet.channels
+            testSet = try data.load(train: false, folder: options)
+        }
+        if fraction < 1 { trainSet = trainSet.stratifiedFraction(fraction, seed: seed) }
+        let augmentation = augment.flatMap { Augmentation(named: $0) }
+            ?? Augmentation.defaultFor(channels: trainSet.channels, height: trainSet.height, width: trainSet.width)
         let norm = ChannelNormalization(statisticsOf: trainSet)
-        print("data: \(data), \(trainSet.count) train / \(testSet.count) test images of \(trainSet.channels)x\(trainSet.height)x\(trainSet.width), \(trainSet.classCount) classes")
+        print("data: \(data), \(trainSet.count) train / \(testSet.count) \(evalName) images of \(trainSet.channels)x\(trainSet.height)x\(trainSet.width), \(trainSet.classCount) classes; augmentation \(augmentation)")
 
         var rng = RNG(seed: seed)
         let net: Module = model == "simplecnn"
@@ -113,7 +160,7 @@ struct TrainCommand: ParsableCommand {
         print("model: \(model), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
 
         let trainLoader = BatchLoader(dataset: trainSet, batchSize: batch, normalization: norm, shuffle: true,
-                                      dropLast: true, seed: seed)
+                                      dropLast: true, seed: seed, augmentation: augmentation)
         let testLoader = BatchLoader(dataset: testSet, batchSize: 256, normalization: norm, shuffle: false,
                                      dropLast: false, seed: 0)
         let config = TrainConfig(epochs: epochs, schedule: try parseSchedule(), momentum: momentum,
@@ -121,13 +168,17 @@ struct TrainCommand: ParsableCommand {
         let trainer = try ClassifierTrainer(model: net, train: trainLoader, test: testLoader, config: config,
                                             metricsURL: metrics)
         trainer.checkpointPath = checkpoint
+        trainer.evalSetName = evalName
         if resume {
             try trainer.resume(from: checkpoint)
             print("resumed from \(checkpoint) after epoch \(trainer.startEpoch)")
         }
-        let history = try trainer.run { print($0); fflush(stdout) }
+        let history = try trainer.run { line in
+            print(line)
+            fflush(stdout)
+        }
         if let last = history.last, let t = last.test {
-            print(String(format: "final: test top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",
+            print(String(format: "final: \(evalName) top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",
                          100 * t.top1, 100 * t.top5, last.imagesPerSecond, metrics.path))
         }
     }

@@ -241,11 +241,13 @@ lsk_status lsk_sgemm(lsk_transpose trans_a, lsk_transpose trans_b, size_t m, siz
     LSK_CHECK(trans_b == LSK_NO_TRANS || trans_b == LSK_TRANS);
     if (m == 0 || n == 0) return LSK_OK;
     size_t tmp;
-    LSK_CHECK(c && ldc >= n && lsk_mul_ok(m, ldc, &tmp));
+    /* every operand's byte size must fit in size_t (else it cannot exist) */
+    LSK_CHECK(c && ldc >= n && lsk_mul_ok(m, ldc, &tmp) && tmp <= SIZE_MAX / sizeof(float));
     if (k > 0) {
         LSK_CHECK(a && b);
         LSK_CHECK(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n));
-        LSK_CHECK(lsk_mul_ok(trans_a ? k : m, lda, &tmp) && lsk_mul_ok(trans_b ? n : k, ldb, &tmp));
+        LSK_CHECK(lsk_mul_ok(trans_a ? k : m, lda, &tmp) && tmp <= SIZE_MAX / sizeof(float));
+        LSK_CHECK(lsk_mul_ok(trans_b ? n : k, ldb, &tmp) && tmp <= SIZE_MAX / sizeof(float));
     }
     const lsk_gemm_config *cfg = lsk_gemm_get_config(lsk_active_isa());
     const gemm_problem g = {trans_a, trans_b, m, n, k, alpha, beta, a, lda, b, ldb, c, ldc,

@@ -128,8 +128,8 @@ static void gemm_cases(lsk_tctx *t, sgemm_fn f, int overflow) {
     BAD(f(N, N, 2, BIG, 1, 1.0f, I0, 1, I1, BIG, 0.0f, O0, BIG));          /* m*ldc overflows */
     BAD(f(N, N, 2, 2, BIG, 1.0f, I0, BIG, I1, 2, 0.0f, O0, 2));            /* m*lda overflows */
     BAD(f(N, N, 2, 2, BIG / 2 + 1, 1.0f, I0, BIG / 2 + 1, I1, 2, 0.0f, O0, 2)); /* k*ldb overflows */
-    if (0) BAD(f(N, N, BIG_BYTES, 1, 0, 1.0f, I0, 1, I1, 1, 0.0f, O0, 1));        /* C bytes overflow, k = 0 */
-    if (0) BAD(f(N, N, 1, 1, BIG_BYTES, 1.0f, I0, BIG_BYTES, I1, 1, 0.0f, O0, 1)); /* A, B bytes overflow */
+    BAD(f(N, N, BIG_BYTES, 1, 0, 1.0f, I0, 1, I1, 1, 0.0f, O0, 1));        /* C bytes overflow, k = 0 */
+    BAD(f(N, N, 1, 1, BIG_BYTES, 1.0f, I0, BIG_BYTES, I1, 1, 0.0f, O0, 1)); /* A, B bytes overflow */
 }
 
 /* ---- conv ------------------------------------------------------------------------ */

@@ -42,8 +42,9 @@ int lsk_image_decode_jpeg(const uint8_t *data, size_t size, lsk_image *out, char
 /* Frees the pixels of an image returned by a decoder (safe on a zeroed struct). */
 void lsk_image_free(lsk_image *img);
 
-/* Encodes pixels [height, width, channels] (channels 1 or 3) as PNG / JPEG (quality
- * 1...100) into a malloc'd buffer *out of *out_size bytes; free it with lsk_image_free_bytes. */
+/* Encodes pixels [height, width, channels] (channels 1 or 3; JPEG also 4, CMYK stored as
+ * given with an Adobe marker) as PNG / JPEG (quality 1...100) into a malloc'd buffer *out
+ * of *out_size bytes; free it with lsk_image_free_bytes. */
 int lsk_image_encode_png(const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
                          uint8_t **out, size_t *out_size, char *err, size_t err_size);
 int lsk_image_encode_jpeg(const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
