@@ -54,6 +54,11 @@ public final class ClassifierTrainer {
     public let optimizer: SGD
     /// Where epoch metrics are appended as JSON lines (nil: not written).
     public let metricsURL: URL?
+    /// Stored in every checkpoint (model name, input shape, normalisation…) so that
+    /// `lsskd eval` can rebuild the model from the checkpoint alone.
+    public var checkpointMetadata: [String: String] = [:]
+    /// Seconds between progress reports within an epoch (a terminal wants ~0.5 s, a log 10 s).
+    public var progressInterval: Double = 10
     /// Name of the evaluation split in logs and metrics: "test" or "val".
     public var evalSetName = "test"
     /// Where a checkpoint is written (atomically) after every epoch (nil: not written).
@@ -88,9 +93,24 @@ public final class ClassifierTrainer {
         startEpoch = try Checkpoint.restore(from: path, model: model, optimizer: optimizer).epochsDone
     }
 
-    /// Trains every remaining epoch; `report` receives human-readable progress lines.
+    /// What `run` reports: in-epoch progress (replaceable on a terminal) or an epoch summary.
+    public enum Report {
+        case progress(String)
+        case epoch(String)
+        public var text: String {
+            switch self { case .progress(let s), .epoch(let s): return s }
+        }
+    }
+
+    /// Trains every remaining epoch, reporting progress lines through `report`.
     @discardableResult
     public func run(report: (String) -> Void) throws -> [EpochMetrics] {
+        try run(reporting: { report($0.text) })
+    }
+
+    /// Trains every remaining epoch, reporting through `reporting`.
+    @discardableResult
+    public func run(reporting report: (Report) -> Void) throws -> [EpochMetrics] {
         var history = [EpochMetrics]()
         let steps = train.batchesPerEpoch
         for epoch in startEpoch..<config.epochs {
@@ -113,12 +133,12 @@ public final class ClassifierTrainer {
                 correct += topKCorrect(logits.value, labels: batch.labels).top1
                 seen += batch.labels.count
                 let now = Date()
-                if now.timeIntervalSince(lastReport) > 10 || b + 1 == steps {
+                if now.timeIntervalSince(lastReport) > progressInterval || b + 1 == steps {
                     lastReport = now
                     let rate = Double(seen) / now.timeIntervalSince(start)
                     let eta = Double(steps - b - 1) * Double(train.batchSize) / max(rate, 1e-9)
-                    report(String(format: "epoch %d  batch %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  eta %.0fs",
-                                  epoch + 1, b + 1, steps, lossSum / Double(seen), 100 * Double(correct) / Double(seen), rate, eta))
+                    report(.progress(String(format: "epoch %d  batch %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  eta %.0fs",
+                                  epoch + 1, b + 1, steps, lossSum / Double(seen), 100 * Double(correct) / Double(seen), rate, eta)))
                 }
             }
             let seconds = Date().timeIntervalSince(start)
@@ -129,14 +149,15 @@ public final class ClassifierTrainer {
             history.append(m)
             try appendMetrics(m)
             if let path = checkpointPath {
-                try Checkpoint.save(to: path, model: model, optimizer: optimizer, epochsDone: epoch + 1)
+                try Checkpoint.save(to: path, model: model, optimizer: optimizer, epochsDone: epoch + 1,
+                                    metadata: checkpointMetadata)
             }
             var line = String(format: "epoch %d done in %.1fs: train loss %.4f, train top-1 %.2f%%",
                               epoch + 1, seconds, m.trainLoss, 100 * m.trainTop1)
             if let t = testResult {
                 line += String(format: ", %@ top-1 %.2f%%, top-5 %.2f%%", evalSetName, 100 * t.top1, 100 * t.top5)
             }
-            report(line)
+            report(.epoch(line))
         }
         return history
     }

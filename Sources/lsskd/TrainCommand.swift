@@ -78,8 +78,8 @@ struct TrainCommand: ParsableCommand {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard model == "simplecnn" || ModelZoo.canonicalName(model) != nil else {
-            throw ValidationError("unknown --model \(model) (available: simplecnn, \(ModelZoo.names.joined(separator: ", ")))")
+        guard ModelChoice.isKnown(model) else {
+            throw ValidationError("unknown --model \(model) (available: \(ModelChoice.names.joined(separator: ", ")))")
         }
         _ = try parseSchedule()
         guard imageSize > 0 && imageSize <= 4096 else { throw ValidationError("--image-size must be in 1...4096") }
@@ -154,9 +154,8 @@ struct TrainCommand: ParsableCommand {
         print("data: \(data), \(trainSet.count) train / \(testSet.count) \(evalName) images of \(trainSet.channels)x\(trainSet.height)x\(trainSet.width), \(trainSet.classCount) classes; augmentation \(augmentation)")
 
         var rng = RNG(seed: seed)
-        let net: Module = model == "simplecnn"
-            ? SimpleCNN(inChannels: trainSet.channels, classes: trainSet.classCount, width: width, rng: &rng)
-            : try ModelZoo.make(name: model, inChannels: trainSet.channels, classes: trainSet.classCount, rng: &rng)
+        let net = try ModelChoice.make(model, width: width, inChannels: trainSet.channels, classes: trainSet.classCount,
+                                       rng: &rng)
         print("model: \(model), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
 
         let trainLoader = BatchLoader(dataset: trainSet, batchSize: batch, normalization: norm, shuffle: true,
@@ -169,14 +168,26 @@ struct TrainCommand: ParsableCommand {
                                             metricsURL: metrics)
         trainer.checkpointPath = checkpoint
         trainer.evalSetName = evalName
+        trainer.checkpointMetadata = [
+            "model": model, "width": "\(width)", "in_channels": "\(trainSet.channels)", "classes": "\(trainSet.classCount)",
+            "image_size": "\(trainSet.height)", "data": data.description,
+            "norm_mean": norm.mean.map { "\($0)" }.joined(separator: ","),
+            "norm_std": norm.std.map { "\($0)" }.joined(separator: ","),
+        ]
+        let onTerminal = isatty(STDOUT_FILENO) != 0
+        trainer.progressInterval = onTerminal ? 0.5 : 10
         if resume {
             try trainer.resume(from: checkpoint)
             print("resumed from \(checkpoint) after epoch \(trainer.startEpoch)")
         }
-        let history = try trainer.run { line in
-            print(line)
+        let history = try trainer.run(reporting: { report in
+            switch report {
+            case .progress(let line) where onTerminal: print("\r\u{1B}[K" + line, terminator: "")
+            case .progress(let line): print(line)
+            case .epoch(let line): print(onTerminal ? "\r\u{1B}[K" + line : line)
+            }
             fflush(stdout)
-        }
+        })
         if let last = history.last, let t = last.test {
             print(String(format: "final: \(evalName) top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",
                          100 * t.top1, 100 * t.top5, last.imagesPerSecond, metrics.path))
