@@ -298,6 +298,8 @@ static void test_blocks(lsk_tctx *t) {
         {LSK_NO_TRANS, LSK_NO_TRANS, 7, NC + 17, 9, 0, 0, 0, 1.0f, 0.0f, 2},
         {LSK_NO_TRANS, LSK_TRANS, 67, NC + 17, 9, 0, 0, 0, 2.0f, -1.0f, 2},
         {LSK_NO_TRANS, LSK_NO_TRANS, 67, NC + 17, KC + 3, 0, 0, 0, 1.0f, 0.0f, 2},
+        /* one tile of work over 2 threads: one thread's block is empty */
+        {LSK_NO_TRANS, LSK_TRANS, MR - 1, NR - 4, 3000, 0, 0, 0, 1.0f, 0.0f, 2},
         /* conv-like shapes */
         {LSK_NO_TRANS, LSK_NO_TRANS, 32, 256, 288, 0, 0, 0, 1.0f, 0.0f, 2},
         {LSK_NO_TRANS, LSK_NO_TRANS, 16, 1024, 144, 0, 0, 0, 1.0f, 1.0f, 1},

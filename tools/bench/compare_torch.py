@@ -94,8 +94,9 @@ def main():
         if args.markdown:
             print(f"| {r['kernel']} | {r['shape']} | {r['threads']} | {r['isa']} | {r['median_ms']:.4f} | {gf} | {gb} | {tstr} | {ratio} |")
         else:
+            rate = f"{gf:>7} GFLOP/s" if r["gflops"] else f"{gb:>7} GB/s   "
             print(f"{r['kernel']:<22} {r['shape']:<28} thr={r['threads']} {r['isa']:<7} {r['median_ms']:10.4f} ms "
-                  f"GFLOP/s {gf:>7} GB/s {gb:>7}  torch {tstr:>10} ms  ratio {ratio}")
+                  f"{rate}  torch {tstr:>10} ms  ratio {ratio}")
 
 
 if __name__ == "__main__":
