@@ -15,13 +15,13 @@ struct TrainCommand: ParsableCommand {
     var data = DataSpec(argument: "fashion-mnist:/usr/share/datasets/fashion-mnist")!
 
     @Option(help: "Model: simplecnn or a CIFAR architecture (\(ModelZoo.names.joined(separator: ", "))).")
-    var model = "simplecnn"
+    var model = "resnet20"
 
     @Option(help: "Width of the first stage of simplecnn (ignored by other models).")
     var width = 16
 
     @Option(help: "Epochs.")
-    var epochs = 3
+    var epochs = 5
 
     @Option(help: "Mini-batch size.")
     var batch = 64
@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
     var wd: Float = 5e-4
 
     @Option(help: "Use only the first N training images (0: all).")
-    var trainLimit = 20000
+    var trainLimit = 0
 
     @Option(help: "Folder datasets (--data folder:DIR): resize images to N x N.")
     var imageSize = 32
