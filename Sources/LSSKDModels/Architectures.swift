@@ -99,8 +99,8 @@ extension ModelZoo {
             specs.append(StageSpec(inChannels: width, outChannels: planes, stride: i == 0 ? 1 : 2) { cin, stride, rng in
                 var blocks: [Module] = []
                 for b in 0..<n {
-                    blocks.append(WideBasicBlock(b == 0 ? cin : planes, planes, stride: b == 0 ? stride : 1,
-                                                 initialization: ini, rng: &rng))
+                    blocks.append(PreActBlock(b == 0 ? cin : planes, planes, stride: b == 0 ? stride : 1,
+                                              shortcutName: "convShortcut", initialization: ini, rng: &rng))
                 }
                 return Sequential(blocks)
             })

@@ -71,14 +71,17 @@ public final class BasicBlock: Module {
     }
 }
 
-/// Pre-activation basic block (PreAct ResNet, PS-KD): `a = relu(bn1(x))`,
-/// `conv2(relu(bn2(conv1(a)))) + s`, with `s` a bias-free 1x1 conv of `a` when the stride
-/// or width changes, else `x`.
+/// Pre-activation basic block, used by PreAct ResNet (PS-KD) and Wide ResNets:
+/// `a = relu(bn1(x))`, `conv2(relu(bn2(conv1(a)))) + s`, with `s` a bias-free 1x1 conv of `a`
+/// when the stride or width changes, else `x`. The shortcut's checkpoint name differs between
+/// the two reference code bases ("shortcut" in PreAct ResNet, "convShortcut" in WRN).
 public final class PreActBlock: Module {
     public let bn1: BatchNorm2d, conv1: Conv2d, bn2: BatchNorm2d, conv2: Conv2d
     public let shortcut: Conv2d?
+    let shortcutName: String
 
-    public init(_ inPlanes: Int, _ planes: Int, stride: Int, initialization: WeightInit, rng: inout RNG) {
+    public init(_ inPlanes: Int, _ planes: Int, stride: Int, shortcutName: String = "shortcut",
+                initialization: WeightInit, rng: inout RNG) {
         bn1 = BatchNorm2d(inPlanes)
         conv1 = makeConv(inPlanes, planes, kernel: 3, stride: stride, initialization: initialization, rng: &rng)
         bn2 = BatchNorm2d(planes)
@@ -86,45 +89,17 @@ public final class PreActBlock: Module {
         shortcut = (stride != 1 || inPlanes != planes)
             ? makeConv(inPlanes, planes, kernel: 1, stride: stride, initialization: initialization, rng: &rng)
             : nil
+        self.shortcutName = shortcutName
         super.init()
     }
 
     public override var children: [(String, Module)] {
-        [("bn1", bn1), ("conv1", conv1), ("bn2", bn2), ("conv2", conv2)] + (shortcut.map { [("shortcut", $0)] } ?? [])
+        [("bn1", bn1), ("conv1", conv1), ("bn2", bn2), ("conv2", conv2)] + (shortcut.map { [(shortcutName, $0)] } ?? [])
     }
 
     public override func forward(_ x: Variable) throws -> Variable {
         let a = try relu(try bn1(x))
         let s = try shortcut?(a) ?? x
-        return try conv2(try relu(try bn2(try conv1(a)))) + s
-    }
-}
-
-/// Wide ResNet block (pre-activation): `a = relu(bn1(x))`, `conv2(relu(bn2(conv1(a)))) + s`,
-/// `s` = bias-free 1x1 conv of `a` (`convShortcut`) when the width or stride changes, else `x`.
-public final class WideBasicBlock: Module {
-    public let bn1: BatchNorm2d, conv1: Conv2d, bn2: BatchNorm2d, conv2: Conv2d
-    public let convShortcut: Conv2d?
-
-    public init(_ inPlanes: Int, _ outPlanes: Int, stride: Int, initialization: WeightInit, rng: inout RNG) {
-        bn1 = BatchNorm2d(inPlanes)
-        conv1 = makeConv(inPlanes, outPlanes, kernel: 3, stride: stride, initialization: initialization, rng: &rng)
-        bn2 = BatchNorm2d(outPlanes)
-        conv2 = makeConv(outPlanes, outPlanes, kernel: 3, initialization: initialization, rng: &rng)
-        convShortcut = (stride != 1 || inPlanes != outPlanes)
-            ? makeConv(inPlanes, outPlanes, kernel: 1, stride: stride, initialization: initialization, rng: &rng)
-            : nil
-        super.init()
-    }
-
-    public override var children: [(String, Module)] {
-        [("bn1", bn1), ("conv1", conv1), ("bn2", bn2), ("conv2", conv2)]
-            + (convShortcut.map { [("convShortcut", $0)] } ?? [])
-    }
-
-    public override func forward(_ x: Variable) throws -> Variable {
-        let a = try relu(try bn1(x))
-        let s = try convShortcut?(a) ?? x
         return try conv2(try relu(try bn2(try conv1(a)))) + s
     }
 }

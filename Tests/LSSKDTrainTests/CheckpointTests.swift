@@ -77,7 +77,7 @@ final class CheckpointTests: XCTestCase {
     func testResumeIsExact() throws {
         let ds = syntheticDataset()
         let straight = try makeTrainer(ds)
-        try straight.run { _ in }
+        try straight.run(report: { _ in })
 
         let first = try makeTrainer(ds)
         first.checkpointPath = dir + "/ckpt.lsk"
@@ -87,12 +87,12 @@ final class CheckpointTests: XCTestCase {
                                                                     momentum: 0.9, nesterov: true),
                                                 metricsURL: nil)
         interrupted.checkpointPath = dir + "/ckpt.lsk"
-        try interrupted.run { _ in }
+        try interrupted.run(report: { _ in })
 
         let resumed = try makeTrainer(ds)  // fresh weights, overwritten by the checkpoint
         try resumed.resume(from: dir + "/ckpt.lsk")
         XCTAssertEqual(resumed.startEpoch, 1)
-        try resumed.run { _ in }
+        try resumed.run(report: { _ in })
 
         let a = Dictionary(uniqueKeysWithValues: straight.model.stateDict())
         for (name, t) in resumed.model.stateDict() {
