@@ -20,7 +20,7 @@ let kernelCFlags: [String] = useOpenMP ? ["-O2", "-fopenmp"] : ["-O2"]
 let kernelLinkFlags: [String] = useOpenMP ? ["-L\(ompLibDir)", "-Xlinker", "-rpath", "-Xlinker", ompLibDir] : []
 
 // Every folder of kernels/ that holds library sources; a new kernel family adds its folder here.
-let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss"]
+let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss", "shuffle"]
 
 let package = Package(
     name: "LSSKD",
@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "LSSKDData", targets: ["LSSKDData"]),
         .library(name: "LSSKDModels", targets: ["LSSKDModels"]),
         .library(name: "LSSKDTrain", targets: ["LSSKDTrain"]),
+        .library(name: "LSSKDDistill", targets: ["LSSKDDistill"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,11 +68,13 @@ let package = Package(
         .target(name: "LSSKDModels", dependencies: ["LSSKDNN"]),
         // Training loops, evaluation, metrics.
         .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData"]),
+        // Training methods behind one protocol: CE/LS (in LSSKDTrain), PS-KD, SAD, LSSKD.
+        .target(name: "LSSKDDistill", dependencies: ["LSSKDTrain", "LSSKDModels"]),
         // The command-line tool.
         .executableTarget(
             name: "lsskd",
             dependencies: [
-                "LSSKDNN", "LSSKDData", "LSSKDModels", "LSSKDTrain",
+                "LSSKDNN", "LSSKDData", "LSSKDModels", "LSSKDTrain", "LSSKDDistill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,6 +96,7 @@ let package = Package(
         .testTarget(name: "LSSKDDataTests", dependencies: ["LSSKDData"]),
         .testTarget(name: "LSSKDModelsTests", dependencies: ["LSSKDModels"]),
         .testTarget(name: "LSSKDTrainTests", dependencies: ["LSSKDTrain", "LSSKDModels"]),
+        .testTarget(name: "LSSKDDistillTests", dependencies: ["LSSKDDistill", "LSSKDTrain", "LSSKDModels"]),
     ],
     swiftLanguageModes: [.v5]
 )

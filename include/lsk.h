@@ -9,4 +9,5 @@
 #include "lsk_pool.h"
 #include "lsk_linear.h"
 #include "lsk_loss.h"
+#include "lsk_shuffle.h"
 #endif

@@ -3,8 +3,9 @@ import LSSKDTensor
 // Channel ops on NCHW tensors: concatenation, slicing (split) and shuffling, the glue of
 // ShuffleNet blocks. In NCHW one sample's channel range [c0, c1) is one contiguous block
 // of (c1 - c0) * H * W floats, so concat and slice are per-sample block copies and the
-// shuffle is a per-plane (H * W floats) copy; no Swift loop runs over elements. A fused C
-// kernel may replace these copies later without changing the API.
+// shuffle is a per-plane (H * W floats) copy; no Swift loop runs over elements. The shuffle
+// and the fused concat + shuffle of a ShuffleNetV2 unit run in the C kernels of
+// include/lsk_shuffle.h (SIMD plane copies, OpenMP over planes).
 
 /// `count` floats from `src` to `dst` (no-op for 0; both ranges must be valid).
 @inline(__always)
@@ -30,6 +31,8 @@ public func concatChannels(_ xs: [Variable]) throws -> Variable {
     guard xs.allSatisfy({ $0.shape[0] == n && $0.shape[2] == h && $0.shape[3] == w }) else {
         throw shapeError(op, "inputs differ in batch or spatial size: \(xs.map(\.shape))")
     }
+    // Two parts (every ShuffleNet unit): the C kernel, shuffle with one group = concat.
+    if xs.count == 2 { return try concatShuffle(xs[0], xs[1], groups: 1) }
     let hw = h * w
     let widths = xs.map { $0.shape[1] }
     let total = widths.reduce(0, +)
@@ -161,44 +164,54 @@ public func channelShuffle(_ x: Variable, groups: Int) throws -> Variable {
     guard groups >= 1, c % groups == 0 else {
         throw shapeError(op, "\(c) channels are not divisible into \(groups) groups")
     }
-    let perGroup = c / groups
-    // source[o]: input channel of output channel o.
-    var source = [Int](repeating: 0, count: c)
-    for i in 0..<groups { for j in 0..<perGroup { source[j * groups + i] = i * perGroup + j } }
-    return try permuteChannels(x, source: source, op: op)
-}
-
-/// `y[:, o] = x[:, source[o]]` for a permutation `source` of `0..<C`; one H*W plane copy
-/// per (sample, channel), forward and backward (the inverse permutation).
-func permuteChannels(_ x: Variable, source: [Int], op: String) throws -> Variable {
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let hw = h * w
+    let (n, hw) = (x.shape[0], x.shape[2] * x.shape[3])
     var y = Tensor(uninitialized: x.shape)
-    if y.count > 0 {
-        y.withUnsafeMutableBufferPointer { yp in
-            x.value.withUnsafeBufferPointer { xp in
-                for s in 0..<n {
-                    for o in 0..<c {
-                        copyFloats(yp.baseAddress! + (s * c + o) * hw, xp.baseAddress! + (s * c + source[o]) * hw, hw)
-                    }
-                }
-            }
+    try Kernels.channelShuffleForward(output: &y, input: x.value, batch: n, channels: c, hw: hw, groups: groups)
+    return Variable.record(y, inputs: [x]) { dy in
+        try x.withGradient { dx, accumulate in
+            try Kernels.channelShuffleBackward(inputGradient: &dx, outputGradient: dy, batch: n, channels: c, hw: hw,
+                                               groups: groups, accumulate: accumulate)
         }
     }
-    return Variable.record(y, inputs: [x]) { dy in
-        // A permutation writes every plane: the gradient needs no zero-fill.
-        var g = Tensor(uninitialized: x.shape)
-        if g.count > 0 {
-            g.withUnsafeMutableBufferPointer { gp in
-                dy.withUnsafeBufferPointer { dp in
-                    for s in 0..<n {
-                        for o in 0..<c {
-                            copyFloats(gp.baseAddress! + (s * c + source[o]) * hw, dp.baseAddress! + (s * c + o) * hw, hw)
-                        }
-                    }
-                }
+}
+
+/// `channelShuffle(concatChannels([a, b]), groups:)` in one pass with no intermediate tensor
+/// (the end of a ShuffleNetV2 unit: `groups: 2`, equal halves), forward and backward.
+///
+/// - Parameters:
+///   - a: `[N, Ca, H, W]`
+///   - b: `[N, Cb, H, W]` (same N, H, W)
+///   - groups: g >= 1 dividing `Ca + Cb`
+/// - Returns: `[N, Ca + Cb, H, W]`.
+public func concatShuffle(_ a: Variable, _ b: Variable, groups: Int) throws -> Variable {
+    let op = "concatShuffle"
+    try checkNCHW(op, a)
+    try checkNCHW(op, b)
+    let (n, h, w) = (a.shape[0], a.shape[2], a.shape[3])
+    guard b.shape[0] == n, b.shape[2] == h, b.shape[3] == w else {
+        throw shapeError(op, "inputs differ in batch or spatial size: \(a.shape), \(b.shape)")
+    }
+    let (ca, cb, hw) = (a.shape[1], b.shape[1], h * w)
+    guard groups >= 1, (ca + cb) % groups == 0 else {
+        throw shapeError(op, "\(ca + cb) channels are not divisible into \(groups) groups")
+    }
+    var y = Tensor(uninitialized: [n, ca + cb, h, w])
+    try Kernels.concatShuffleForward(output: &y, a.value, b.value, batch: n, ca: ca, cb: cb, hw: hw, groups: groups)
+    return Variable.record(y, inputs: [a, b]) { dy in
+        if a.requiresGrad, b.requiresGrad, a !== b {
+            // Both gradients in one pass, straight into their buffers when both overwrite or both add.
+            let accA = a.prepareGradient(), accB = b.prepareGradient()
+            if accA == accB, var da = a.takeGradient(), var db = b.takeGradient() {
+                defer { a.restoreGradient(da); b.restoreGradient(db) }
+                try Kernels.concatShuffleBackward(aGradient: &da, bGradient: &db, outputGradient: dy, batch: n, ca: ca,
+                                                  cb: cb, hw: hw, groups: groups, accumulate: accA)
+                return
             }
         }
-        try x.addGradient(g)
+        var da = Tensor(uninitialized: a.shape), db = Tensor(uninitialized: b.shape)
+        try Kernels.concatShuffleBackward(aGradient: &da, bGradient: &db, outputGradient: dy, batch: n, ca: ca, cb: cb,
+                                          hw: hw, groups: groups, accumulate: false)
+        if a.requiresGrad { try a.addGradient(da) }
+        if b.requiresGrad { try b.addGradient(db) }
     }
 }

@@ -360,4 +360,98 @@ public enum Kernels {
         let p = probs.mutablePointer
         try KernelError.check(lsk_softmax_fwd(p, logits.pointer, rows, classes, temperature), op)
     }
+
+    /// Fused softmax-KL of distillation: returns
+    /// `scale * T^2 / rows * sum_r KL(softmax(teacher_r / T) || softmax(student_r / T))` for
+    /// `student`, `teacher` `[rows, classes]`; writes `dL/dstudent = scale * T / rows * (ps - pt)`
+    /// (=|+= when `accumulate`) when `studentGradient` is non-nil.
+    @discardableResult
+    public static func softmaxKL(student: Tensor, teacher: Tensor, rows: Int, classes: Int, temperature: Float,
+                                 scale: Float, studentGradient: inout Tensor?, accumulate: Bool) throws -> Float {
+        let op = "lsk_softmax_kl"
+        let n = try checkedProduct(op, rows, classes)
+        try need(student, n, "student", op); try need(teacher, n, "teacher", op)
+        if let studentGradient { try need(studentGradient, n, "studentGradient", op) }
+        guard temperature > 0, temperature.isFinite else {
+            throw KernelError.invalid(op, "temperature must be positive and finite, got \(temperature)")
+        }
+        var loss: Float = 0
+        let pg = studentGradient?.mutablePointer
+        try KernelError.check(lsk_softmax_kl(&loss, pg, student.pointer, teacher.pointer, rows, classes,
+                                             temperature, scale, accumulate ? 1 : 0), op)
+        return loss
+    }
+
+    // MARK: - Channel shuffle (lsk_shuffle.h)
+
+    /// `y[b, k*g + i] = x[b, i*K + k]` over `[batch, channels, hw]` (K = channels / groups).
+    public static func channelShuffleForward(output y: inout Tensor, input x: Tensor, batch: Int, channels: Int,
+                                             hw: Int, groups: Int) throws {
+        let op = "lsk_channel_shuffle_fwd"
+        let n = try checkedProduct(op, batch, channels, hw)
+        try nonNegative(op, groups)
+        try need(x, n, "input", op); try need(y, n, "output", op)
+        let p = y.mutablePointer
+        try KernelError.check(lsk_channel_shuffle_fwd(p, x.pointer, batch, channels, hw, groups), op)
+    }
+
+    /// `dx (=|+=) unshuffle(dy)`, the backward of ``channelShuffleForward(output:input:batch:channels:hw:groups:)``.
+    public static func channelShuffleBackward(inputGradient dx: inout Tensor, outputGradient dy: Tensor, batch: Int,
+                                              channels: Int, hw: Int, groups: Int, accumulate: Bool) throws {
+        let op = "lsk_channel_shuffle_bwd"
+        let n = try checkedProduct(op, batch, channels, hw)
+        try nonNegative(op, groups)
+        try need(dy, n, "outputGradient", op); try need(dx, n, "inputGradient", op)
+        let p = dx.mutablePointer
+        try KernelError.check(lsk_channel_shuffle_bwd(p, dy.pointer, batch, channels, hw, groups, accumulate ? 1 : 0),
+                              op)
+    }
+
+    /// `y = shuffle(concat(a, b), groups)`; `a [batch, ca, hw]`, `b [batch, cb, hw]`, `y [batch, ca + cb, hw]`.
+    /// `groups: 1` is a plain channel concat.
+    public static func concatShuffleForward(output y: inout Tensor, _ a: Tensor, _ b: Tensor, batch: Int, ca: Int,
+                                            cb: Int, hw: Int, groups: Int) throws {
+        let op = "lsk_concat_shuffle_fwd"
+        let na = try checkedProduct(op, batch, ca, hw), nb = try checkedProduct(op, batch, cb, hw)
+        try nonNegative(op, groups)
+        try need(a, na, "a", op); try need(b, nb, "b", op); try need(y, na + nb, "output", op)
+        let p = y.mutablePointer
+        try KernelError.check(lsk_concat_shuffle_fwd(p, a.pointer, b.pointer, batch, ca, cb, hw, groups), op)
+    }
+
+    /// `(da, db) (=|+=) split(unshuffle(dy), [ca, cb])` (one `accumulate` for both).
+    public static func concatShuffleBackward(aGradient da: inout Tensor, bGradient db: inout Tensor,
+                                             outputGradient dy: Tensor, batch: Int, ca: Int, cb: Int, hw: Int,
+                                             groups: Int, accumulate: Bool) throws {
+        let op = "lsk_concat_shuffle_bwd"
+        let na = try checkedProduct(op, batch, ca, hw), nb = try checkedProduct(op, batch, cb, hw)
+        try nonNegative(op, groups)
+        try need(da, na, "aGradient", op); try need(db, nb, "bGradient", op); try need(dy, na + nb, "outputGradient", op)
+        let (pa, pb) = (da.mutablePointer, db.mutablePointer)
+        try KernelError.check(lsk_concat_shuffle_bwd(pa, pb, dy.pointer, batch, ca, cb, hw, groups, accumulate ? 1 : 0),
+                              op)
+    }
+
+    /// `(y1, y2) = split(shuffle(x, groups), [c1, c2])`. `groups: 1` is a plain channel split.
+    public static func shuffleSplitForward(_ y1: inout Tensor, _ y2: inout Tensor, input x: Tensor, batch: Int,
+                                           c1: Int, c2: Int, hw: Int, groups: Int) throws {
+        let op = "lsk_shuffle_split_fwd"
+        let n1 = try checkedProduct(op, batch, c1, hw), n2 = try checkedProduct(op, batch, c2, hw)
+        try nonNegative(op, groups)
+        try need(y1, n1, "y1", op); try need(y2, n2, "y2", op); try need(x, n1 + n2, "input", op)
+        let (p1, p2) = (y1.mutablePointer, y2.mutablePointer)
+        try KernelError.check(lsk_shuffle_split_fwd(p1, p2, x.pointer, batch, c1, c2, hw, groups), op)
+    }
+
+    /// `dx (=|+=) unshuffle(concat(dy1, dy2))`, the backward of ``shuffleSplitForward(_:_:input:batch:c1:c2:hw:groups:)``.
+    public static func shuffleSplitBackward(inputGradient dx: inout Tensor, _ dy1: Tensor, _ dy2: Tensor, batch: Int,
+                                            c1: Int, c2: Int, hw: Int, groups: Int, accumulate: Bool) throws {
+        let op = "lsk_shuffle_split_bwd"
+        let n1 = try checkedProduct(op, batch, c1, hw), n2 = try checkedProduct(op, batch, c2, hw)
+        try nonNegative(op, groups)
+        try need(dy1, n1, "dy1", op); try need(dy2, n2, "dy2", op); try need(dx, n1 + n2, "inputGradient", op)
+        let p = dx.mutablePointer
+        try KernelError.check(lsk_shuffle_split_bwd(p, dy1.pointer, dy2.pointer, batch, c1, c2, hw, groups,
+                                                    accumulate ? 1 : 0), op)
+    }
 }

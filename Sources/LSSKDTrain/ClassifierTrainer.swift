@@ -3,7 +3,99 @@ import LSSKDData
 import LSSKDNN
 import LSSKDTensor
 
-/// Hyper-parameters of plain supervised training.
+// MARK: - Training methods
+
+/// What one training step of a ``TrainingMethod`` produced.
+public struct StepOutput {
+    /// Final-classifier logits of the batch's plain images `[B, classes]` (for LSSKD the
+    /// rotation-0 rows), for training accuracy. A plain tensor: no graph.
+    public var logits: Tensor
+    /// Named loss terms, in a fixed order, each a scalar `Variable` already weighted
+    /// (the trainer minimises their sum and logs each one's epoch mean).
+    public var terms: [(name: String, value: Variable)]
+
+    public init(logits: Tensor, terms: [(name: String, value: Variable)]) {
+        self.logits = logits
+        self.terms = terms
+    }
+}
+
+/// One training method (cross-entropy, label smoothing, PS-KD, LSSKD…): mdistiller's
+/// "one type per method behind one protocol". A step returns logits and named loss terms;
+/// ``ClassifierTrainer`` sums the terms without knowing the method.
+public protocol TrainingMethod: AnyObject {
+    /// Command-line name (`"ce"`, `"lsskd"`…), stored in checkpoints.
+    var name: String { get }
+    /// Trainable modules the method owns besides the model (LSSKD's branches), or nil.
+    /// The optimiser updates their parameters (named `"aux.<name>"`), checkpoints store
+    /// their state (`"aux.<name>"`), and they follow the model's train/eval mode.
+    /// Export and evaluation never use them.
+    var auxiliary: Module? { get }
+    /// One forward pass of `batch` through `model` (and the auxiliary modules).
+    /// - Parameters: `epoch` counts from 0; `epochs` is the run's E.
+    func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput
+    /// Called before the first batch of every epoch (also after a resume).
+    func beginEpoch(_ epoch: Int, epochs: Int) throws
+    /// Called after the last batch of every epoch, before the checkpoint is written.
+    func endEpoch(_ epoch: Int, epochs: Int) throws
+    /// Extra state for checkpoints (per-sample memories…), stored as `"method.<name>"`.
+    func stateDict() -> [(String, Tensor)]
+    /// Restores ``stateDict()``; throws (modifying nothing) when it does not fit.
+    func loadStateDict(_ state: [String: Tensor]) throws
+}
+
+extension TrainingMethod {
+    public var auxiliary: Module? { nil }
+    public func beginEpoch(_ epoch: Int, epochs: Int) throws {}
+    public func endEpoch(_ epoch: Int, epochs: Int) throws {}
+    public func stateDict() -> [(String, Tensor)] { [] }
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        guard state.isEmpty else {
+            throw DataError("checkpoint", "method \(name) keeps no state, but the checkpoint has \(state.keys.sorted())")
+        }
+    }
+}
+
+/// Plain cross-entropy on the batch's labels (the default method). For a CutMix batch the
+/// target is lambda*onehot(labels) + (1-lambda)*onehot(labelsB), which has the value and
+/// gradient of lambda*CE(labels) + (1-lambda)*CE(labelsB) in one kernel call.
+/// `smoothing > 0` is label smoothing: the target becomes (1-eps)*target + eps/classes.
+public final class CrossEntropyMethod: TrainingMethod {
+    public let name: String
+    public let smoothing: Float
+
+    public init(smoothing: Float = 0) {
+        precondition(smoothing >= 0 && smoothing < 1, "label smoothing must be in [0, 1)")
+        self.smoothing = smoothing
+        name = smoothing == 0 ? "ce" : "ls"
+    }
+
+    public func loss(_ logits: Variable, _ batch: Batch) throws -> Variable {
+        if batch.labelsB == nil && smoothing == 0 { return try crossEntropy(logits: logits, labels: batch.labels) }
+        let classes = logits.shape[1]
+        var target = try Tensor.oneHot(batch.labels, classes: classes)
+        if let labelsB = batch.labelsB {
+            try Kernels.scale(&target, by: batch.lambda)
+            try Kernels.axpy(&target, try Tensor.oneHot(labelsB, classes: classes), alpha: 1 - batch.lambda)
+        }
+        if smoothing > 0 {
+            try Kernels.scale(&target, by: 1 - smoothing)
+            try Kernels.axpy(&target, Tensor(repeating: 1, shape: target.shape), alpha: smoothing / Float(classes))
+        }
+        return try softmaxCrossEntropy(logits: logits, targets: target)
+    }
+
+    public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
+        let logits = try model(Variable(batch.images))
+        return StepOutput(logits: logits.value, terms: [("ce", try loss(logits, batch))])
+    }
+}
+
+// MARK: - Calibration
+
+// MARK: - Trainer
+
+/// Hyper-parameters of supervised training.
 public struct TrainConfig: Sendable {
     public var epochs: Int
     public var schedule: LRSchedule
@@ -24,8 +116,14 @@ public struct TrainConfig: Sendable {
 public struct EpochMetrics: Codable, Sendable {
     public var epoch: Int
     public var learningRate: Float
+    /// Epoch mean of the total loss (the sum of the method's terms).
     public var trainLoss: Double
     public var trainTop1: Double
+    /// Epoch mean of each named loss term of the method (weighted as summed), e.g.
+    /// `{"ce": …, "sad": …, "kl": …, "feat": …}`.
+    public var terms: [String: Double]?
+    /// The training method (`ce`, `lsskd`…).
+    public var method: String?
     /// Result on the evaluation split (the test set, or the held-out val split: see `evalSet`).
     public var test: EvalResult?
     /// "test" or "val".
@@ -39,15 +137,18 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
     public let epoch: Int
     public let batch: Int
     public let value: Float
+    public var term: String? = nil
     public var description: String {
-        "training diverged: loss is \(value) at epoch \(epoch), batch \(batch) (try a lower --lr)"
+        "training diverged: loss is \(value)\(term.map { " (term \($0))" } ?? "") at epoch \(epoch), batch \(batch) (try a lower --lr)"
     }
 }
 
-/// Plain cross-entropy training of a classifier with SGD: the loop the distillation
-/// methods build on.
+/// Method-agnostic SGD training of a classifier: each step asks the ``TrainingMethod``
+/// (cross-entropy by default) for logits and named loss terms, minimises their sum, and
+/// logs each term's epoch mean.
 public final class ClassifierTrainer {
     public let model: Module
+    public let method: TrainingMethod
     public let train: BatchLoader
     public let test: BatchLoader?
     public let config: TrainConfig
@@ -66,32 +167,79 @@ public final class ClassifierTrainer {
     /// Epochs already done (set by ``resume(from:)``); training continues from here.
     public private(set) var startEpoch = 0
 
-    public init(model: Module, train: BatchLoader, test: BatchLoader?, config: TrainConfig, metricsURL: URL?) throws {
+    /// - Parameter method: the training method (default: plain cross-entropy). Its
+    ///   auxiliary modules' parameters join the optimiser after the model's, named `aux.<name>`.
+    public init(model: Module, method: TrainingMethod = CrossEntropyMethod(), train: BatchLoader, test: BatchLoader?,
+                config: TrainConfig, metricsURL: URL?) throws {
         self.model = model
+        self.method = method
         self.train = train
         self.test = test
         self.config = config
         self.metricsURL = metricsURL
-        optimizer = try SGD(model, learningRate: config.schedule.learningRate(epoch: 0), momentum: config.momentum,
-                            nesterov: config.nesterov, weightDecay: config.weightDecay)
+        var parameters = model.namedParameters()
+        if let aux = method.auxiliary { parameters += aux.namedParameters().map { ("aux." + $0.0, $0.1) } }
+        optimizer = try SGD(parameters: parameters, learningRate: config.schedule.learningRate(epoch: 0),
+                            momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay)
     }
 
-    /// Cross-entropy against the batch's labels; for a CutMix batch against the mixed
-    /// target lambda*onehot(labels) + (1-lambda)*onehot(labelsB), which has the same value
-    /// and gradient as lambda*CE(labels) + (1-lambda)*CE(labelsB) in one kernel call.
+    /// Cross-entropy (with CutMix mixing) of the default method; see ``CrossEntropyMethod``.
     func classificationLoss(_ logits: Variable, _ batch: Batch) throws -> Variable {
-        guard let labelsB = batch.labelsB else { return try crossEntropy(logits: logits, labels: batch.labels) }
-        let classes = logits.shape[1]
-        var target = try Tensor.oneHot(batch.labels, classes: classes)
-        try Kernels.scale(&target, by: batch.lambda)
-        try Kernels.axpy(&target, try Tensor.oneHot(labelsB, classes: classes), alpha: 1 - batch.lambda)
-        return try softmaxCrossEntropy(logits: logits, targets: target)
+        try CrossEntropyMethod().loss(logits, batch)
     }
 
-    /// Continues from a checkpoint written by this trainer's configuration.
-    public func resume(from path: String) throws {
-        startEpoch = try Checkpoint.restore(from: path, model: model, optimizer: optimizer).epochsDone
+    // MARK: Checkpoints
+
+    /// Writes the training state: `model.*`, `optim.*` (as ``Checkpoint``), plus the
+    /// method's auxiliary modules (`aux.*`) and state (`method.*`), and metadata `method`.
+    public func saveCheckpoint(to path: String, epochsDone: Int) throws {
+        var meta = checkpointMetadata
+        meta["kind"] = "checkpoint"
+        meta["epochs_done"] = "\(epochsDone)"
+        meta["method"] = method.name
+        var archive = TensorArchive(metadata: meta)
+        for (name, t) in model.stateDict() { archive.set("model." + name, t) }
+        for (name, t) in optimizer.stateDict() { archive.set("optim." + name, t) }
+        if let aux = method.auxiliary { for (name, t) in aux.stateDict() { archive.set("aux." + name, t) } }
+        for (name, t) in method.stateDict() { archive.set("method." + name, t) }
+        try archive.write(to: path)
     }
+
+    /// Continues from a checkpoint written by this trainer's configuration (same model
+    /// and method). Names and sizes must match exactly; each part (model, auxiliary
+    /// modules, optimiser, method state) is checked before it is modified.
+    public func resume(from path: String) throws {
+        let archive = try TensorArchive.read(from: path)
+        guard archive.metadata["kind"] == "checkpoint", let done = archive.metadata["epochs_done"].flatMap(Int.init) else {
+            throw DataError(path, "not a training checkpoint (an exported model cannot be resumed)")
+        }
+        let saved = archive.metadata["method"] ?? "ce"
+        guard saved == method.name else {
+            throw DataError(path, "was trained with --method \(saved), not \(method.name)")
+        }
+        var parts = [String: [String: Tensor]]()
+        for name in archive.names {
+            guard let dot = name.firstIndex(of: ".") else { continue }
+            parts[String(name[..<dot]), default: [:]][String(name[name.index(after: dot)...])] = archive[name]
+        }
+        do {
+            let aux = method.auxiliary
+            if aux == nil, let extra = parts["aux"], !extra.isEmpty {
+                throw DataError(path, "has auxiliary modules, method \(method.name) has none")
+            }
+            try model.loadStateDict(parts["model"] ?? [:])
+            try aux?.loadStateDict(parts["aux"] ?? [:])
+            try optimizer.loadStateDict(parts["optim"] ?? [:])
+            try method.loadStateDict(parts["method"] ?? [:])
+        } catch let e as DataError {
+            throw e
+        } catch {
+            throw DataError(path, "does not fit this model: \(error)")
+        }
+        startEpoch = done
+    }
+
+    // MARK: Training loop
 
     /// What `run` reports: in-epoch progress (replaceable on a terminal) or an epoch summary.
     public enum Report {
@@ -115,47 +263,75 @@ public final class ClassifierTrainer {
         let steps = train.batchesPerEpoch
         for epoch in startEpoch..<config.epochs {
             model.train()
+            method.auxiliary?.train()
+            try method.beginEpoch(epoch, epochs: config.epochs)
             let start = Date()
             var lossSum = 0.0, correct = 0, seen = 0
+            var termNames = [String](), termSums = [String: Double]()
             var lastReport = start
             var lr: Float = 0
             try train.forEachBatch(epoch: epoch) { b, batch in
                 lr = config.schedule.learningRate(epoch: epoch, step: b, stepsPerEpoch: steps)
                 optimizer.learningRate = lr
-                model.zeroGrad()
-                let logits = try model(Variable(batch.images))
-                let loss = try classificationLoss(logits, batch)
+                optimizer.zeroGrad()
+                let out = try method.step(model: model, batch: batch, epoch: epoch, epochs: config.epochs)
+                guard !out.terms.isEmpty else { throw NonFiniteLossError(epoch: epoch, batch: b, value: .nan, term: "(none)") }
+                let n = Double(batch.labels.count)
+                for (name, v) in out.terms {
+                    let x = v.value.scalar
+                    guard x.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: b, value: x, term: name) }
+                    if termSums[name] == nil { termNames.append(name) }
+                    termSums[name, default: 0] += Double(x) * n
+                }
+                // One term is minimised as is (the plain trainer's graph, bit for bit).
+                let loss = out.terms.count == 1 ? out.terms[0].value : try sum(out.terms.map(\.value))
                 let value = loss.value.scalar
                 guard value.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: b, value: value) }
                 try loss.backward()
                 try optimizer.step()
-                lossSum += Double(value) * Double(batch.labels.count)
-                correct += topKCorrect(logits.value, labels: batch.labels).top1
+                lossSum += Double(value) * n
+                correct += topKCorrect(out.logits, labels: batch.labels).top1
                 seen += batch.labels.count
                 let now = Date()
                 if now.timeIntervalSince(lastReport) > progressInterval || b + 1 == steps {
                     lastReport = now
                     let rate = Double(seen) / now.timeIntervalSince(start)
                     let eta = Double(steps - b - 1) * Double(train.batchSize) / max(rate, 1e-9)
-                    report(.progress(String(format: "epoch %d  batch %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  eta %.0fs",
-                                  epoch + 1, b + 1, steps, lossSum / Double(seen), 100 * Double(correct) / Double(seen), rate, eta)))
+                    var line = String(format: "epoch %d  batch %d/%d  loss %.4f", epoch + 1, b + 1, steps, lossSum / Double(seen))
+                    if termNames.count > 1 {
+                        line += " (" + termNames.map { String(format: "%@ %.4f", $0, termSums[$0]! / Double(seen)) }.joined(separator: ", ") + ")"
+                    }
+                    line += String(format: "  acc %.2f%%  %.0f img/s  eta %.0fs", 100 * Double(correct) / Double(seen), rate, eta)
+                    report(.progress(line))
                 }
             }
+            try method.endEpoch(epoch, epochs: config.epochs)
             let seconds = Date().timeIntervalSince(start)
             let testResult = try test.map { try evaluate(model, on: $0) }
-            let m = EpochMetrics(epoch: epoch, learningRate: lr, trainLoss: lossSum / Double(max(seen, 1)),
-                                 trainTop1: Double(correct) / Double(max(seen, 1)), test: testResult, evalSet: evalSetName,
+            let denom = Double(max(seen, 1))
+            let termMeans = termSums.mapValues { $0 / denom }
+            let m = EpochMetrics(epoch: epoch, learningRate: lr, trainLoss: lossSum / denom,
+                                 trainTop1: Double(correct) / denom, terms: termMeans, method: method.name,
+                                 test: testResult, evalSet: evalSetName,
                                  seconds: seconds, imagesPerSecond: Double(seen) / seconds)
             history.append(m)
             try appendMetrics(m)
-            if let path = checkpointPath {
-                try Checkpoint.save(to: path, model: model, optimizer: optimizer, epochsDone: epoch + 1,
-                                    metadata: checkpointMetadata)
+            if let path = checkpointPath { try saveCheckpoint(to: path, epochsDone: epoch + 1) }
+            if epoch == 0 && termNames.count > 1 {
+                // First-epoch magnitudes: a term that dominates the sum shows at once.
+                let total = termNames.reduce(0.0) { $0 + abs(termMeans[$1]!) }
+                report(.epoch("loss terms in epoch 1 (mean, share of the sum of magnitudes): " + termNames.map {
+                    String(format: "%@ %.4f (%.0f%%)", $0, termMeans[$0]!, 100 * abs(termMeans[$0]!) / max(total, 1e-12))
+                }.joined(separator: ", ")))
             }
-            var line = String(format: "epoch %d done in %.1fs: train loss %.4f, train top-1 %.2f%%",
-                              epoch + 1, seconds, m.trainLoss, 100 * m.trainTop1)
+            var line = String(format: "epoch %d done in %.1fs: train loss %.4f", epoch + 1, seconds, m.trainLoss)
+            if termNames.count > 1 {
+                line += " (" + termNames.map { String(format: "%@ %.4f", $0, termMeans[$0]!) }.joined(separator: ", ") + ")"
+            }
+            line += String(format: ", train top-1 %.2f%%", 100 * m.trainTop1)
             if let t = testResult {
-                line += String(format: ", %@ top-1 %.2f%%, top-5 %.2f%%", evalSetName, 100 * t.top1, 100 * t.top5)
+                line += String(format: ", %@ top-1 %.2f%%, top-5 %.2f%%, ECE %.4f", evalSetName, 100 * t.top1, 100 * t.top5,
+                               t.ece)
             }
             report(.epoch(line))
         }

@@ -61,8 +61,9 @@ struct EvalCommand: ParsableCommand {
         let start = Date()
         let r = try evaluate(model, on: loader)
         let seconds = Date().timeIntervalSince(start)
-        print(String(format: "%@ on %@ %@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %.0f images/s",
-                     modelName, spec.description, split, r.count, 100 * r.top1, 100 * r.top5, r.loss, Double(r.count) / seconds))
+        print(String(format: "%@ on %@ %@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, ECE %.4f, %.0f images/s",
+                     modelName, spec.description, split, r.count, 100 * r.top1, 100 * r.top5, r.loss, r.ece,
+                     Double(r.count) / seconds))
     }
 
     private func floats(_ s: String) throws -> [Float] {

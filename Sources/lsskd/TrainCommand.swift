@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LSSKDData
+import LSSKDDistill
 import LSSKDModels
 import LSSKDNN
 import LSSKDTensor
@@ -9,7 +10,43 @@ import LSSKDTrain
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a classifier with cross-entropy and report test accuracy every epoch.")
+        abstract: "Train a classifier (cross-entropy, a self-distillation method, or LSSKD) and report test accuracy every epoch.")
+
+    @Option(help: "Training method: \(MethodKind.allCases.map(\.rawValue).joined(separator: " | ")) (docs: shared/method/LSSKD.md).")
+    var method = "ce"
+
+    @Option(help: "lsskd/pskd: a_T of the progressive soft targets a_e = a_T (e+1)/E.")
+    var alphaT: Float = 0.8
+
+    @Option(help: "lsskd: weight beta of L_KL.")
+    var beta: Float = 1
+
+    @Option(help: "lsskd: weight gamma of L_FEAT.")
+    var gamma: Float = 1
+
+    @Option(help: "lsskd: temperature tau of L_KL.")
+    var tau: Float = 3
+
+    @Option(help: "lsskd: which branch teaches branch s in L_KL: deepest | chain (s+1).")
+    var klTeacher = "deepest"
+
+    @Option(help: "lsskd: L_FEAT reduction: mean (per-element MSE) | sum (over channels; C times larger).")
+    var featReduction = "mean"
+
+    @Flag(help: "lsskd/sad: feed the branches detached stage outputs.")
+    var detachBranchInputs = false
+
+    @Option(help: "lsskd/pskd: precision of the per-sample prediction memories: half | fp32.")
+    var memoryPrecision = "half"
+
+    @Option(help: "ls: label smoothing epsilon.")
+    var smoothing: Float = 0.1
+
+    @Option(help: "kd: the teacher, a checkpoint or exported model of the same dataset.")
+    var teacher: String?
+
+    @Option(help: "kd: temperature.")
+    var kdTemperature: Float = 4
 
     @Option(help: "Dataset as KIND:DIR, KIND one of \(DataSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var data = DataSpec(argument: "fashion-mnist:/usr/share/datasets/fashion-mnist")!
@@ -82,6 +119,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("unknown --model \(model) (available: \(ModelChoice.names.joined(separator: ", ")))")
         }
         _ = try parseSchedule()
+        _ = try methodOptions()
         guard imageSize > 0 && imageSize <= 4096 else { throw ValidationError("--image-size must be in 1...4096") }
         guard ResizeFilter(rawValue: resize) != nil else { throw ValidationError("--resize must be area or bilinear") }
         guard [0, 1, 3].contains(channels) else { throw ValidationError("--channels must be 0, 1 or 3") }
@@ -106,6 +144,32 @@ struct TrainCommand: ParsableCommand {
             return .multiStep(lr, milestones: ms)
         default: throw ValidationError("unknown --schedule \(schedule)")
         }
+    }
+
+    func methodOptions() throws -> (MethodKind, MethodOptions) {
+        guard let kind = MethodKind(rawValue: method) else {
+            throw ValidationError("unknown --method \(method) (\(MethodKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var o = MethodOptions()
+        guard alphaT >= 0 && alphaT <= 1 else { throw ValidationError("--alpha-t must be in [0, 1]") }
+        guard beta >= 0, gamma >= 0, tau > 0 else { throw ValidationError("--beta, --gamma must be >= 0 and --tau > 0") }
+        guard smoothing >= 0 && smoothing < 1 else { throw ValidationError("--smoothing must be in [0, 1)") }
+        guard let klTeacherChoice = LSSKDConfig.KLTeacher(rawValue: klTeacher) else { throw ValidationError("--kl-teacher must be deepest or chain") }
+        guard let reduction = LSSKDConfig.FeatureReduction(rawValue: featReduction) else { throw ValidationError("--feat-reduction must be mean or sum") }
+        guard let precision = MemoryPrecision(rawValue: memoryPrecision) else { throw ValidationError("--memory-precision must be half or fp32") }
+        o.lsskd.alphaT = alphaT
+        o.lsskd.beta = beta
+        o.lsskd.gamma = gamma
+        o.lsskd.tau = tau
+        o.lsskd.klTeacher = klTeacherChoice
+        o.lsskd.featureReduction = reduction
+        o.lsskd.detachBranchInputs = detachBranchInputs
+        o.lsskd.memoryPrecision = precision
+        o.pskdAlphaT = alphaT
+        o.smoothing = smoothing
+        o.kdTemperature = kdTemperature
+        if kind == .kd && teacher == nil { throw ValidationError("--method kd needs --teacher FILE") }
+        return (kind, o)
     }
 
     func run() throws {
@@ -157,20 +221,66 @@ struct TrainCommand: ParsableCommand {
         let net = try ModelChoice.make(model, width: width, inChannels: trainSet.channels, classes: trainSet.classCount,
                                        rng: &rng)
         print("model: \(model), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
-
+        let (kind, methodDefaults) = try methodOptions()
+        var options = methodDefaults
+        if kind == .kd, let path = teacher {
+            let archive = try TensorArchive.read(from: path)
+            guard let name = archive.metadata["model"], let tc = archive.metadata["classes"].flatMap(Int.init), tc == trainSet.classCount else {
+                throw CLIError("\(path): not a model of \(trainSet.classCount) classes")
+            }
+            var trng = RNG(seed: 0)
+            let t = try ModelChoice.make(name, width: archive.metadata["width"].flatMap(Int.init) ?? 16, inChannels: trainSet.channels,
+                                         classes: tc, rng: &trng)
+            do { try ModelExport.load(archive, into: t) } catch { throw CLIError("\(path) does not fit \(name): \(error)") }
+            options.teacher = t
+            print("teacher: \(name) from \(path), \(t.parameterCount) parameters")
+        }
+        if kind.usesRotations && trainSet.height != trainSet.width {
+            throw CLIError("--method \(kind.rawValue) rotates images and needs square ones, not \(trainSet.height)x\(trainSet.width)")
+        }
         let trainLoader = BatchLoader(dataset: trainSet, batchSize: batch, normalization: norm, shuffle: true,
                                       dropLast: true, seed: seed, augmentation: augmentation)
+        options.trainLoader = trainLoader
+        let trainingMethod: TrainingMethod
+        do {
+            trainingMethod = try kind.make(model: net, classes: trainSet.classCount, samples: trainSet.originalCount,
+                                           options: options, rng: &rng)
+        } catch { throw CLIError("\(error)") }
+        var methodLine = "method: \(kind.rawValue)"
+        if let aux = trainingMethod.auxiliary { methodLine += ", auxiliary branches \(aux.parameterCount) parameters (training only)" }
+        if let l = trainingMethod as? LSSKD {
+            let c = l.config
+            methodLine += String(format: ", a_T %.2f, beta %.2f, gamma %.2f, tau %.1f, kl-teacher %@, feat %@, %@ inputs",
+                                 c.alphaT, c.beta, c.gamma, c.tau, c.klTeacher.rawValue, c.featureReduction.rawValue,
+                                 c.detachBranchInputs ? "detached" : "attached")
+            let bytes = (l.finalMemory.map { [$0] } ?? []).reduce(0) { $0 + $1.byteCount } + l.branchMemories.reduce(0) { $0 + $1.byteCount }
+            if bytes > 0 { methodLine += String(format: ", memories %.1f MB (%@)", Double(bytes) / 1e6, c.memoryPrecision.rawValue) }
+        } else if let p = trainingMethod as? PSKD {
+            methodLine += String(format: ", a_T %.2f, memory %.1f MB", p.alphaT, Double(p.memory.byteCount) / 1e6)
+        } else if kind == .ls {
+            methodLine += String(format: ", smoothing %.2f", smoothing)
+        } else if let c = trainingMethod as? CSKD {
+            methodLine += String(format: ", T %.1f, lambda %.2f", c.temperature, c.lambda)
+        } else if let t = trainingMethod as? TeacherFreeKD {
+            methodLine += String(format: ", alpha %.2f, T %.1f, multiplier %.0f, correct-class probability %.2f",
+                                 t.alpha, t.temperature, t.multiplier, t.correctProbability)
+        } else if let k = trainingMethod as? KnowledgeDistillation {
+            methodLine += String(format: ", T %.1f, weights ce %.2f / kd %.2f", k.temperature, k.ceWeight, k.kdWeight)
+        }
+        print(methodLine)
+
         let testLoader = BatchLoader(dataset: testSet, batchSize: 256, normalization: norm, shuffle: false,
                                      dropLast: false, seed: 0)
         let config = TrainConfig(epochs: epochs, schedule: try parseSchedule(), momentum: momentum,
                                  nesterov: nesterov, weightDecay: wd)
-        let trainer = try ClassifierTrainer(model: net, train: trainLoader, test: testLoader, config: config,
+        let trainer = try ClassifierTrainer(model: net, method: trainingMethod, train: trainLoader, test: testLoader, config: config,
                                             metricsURL: metrics)
         trainer.checkpointPath = checkpoint
         trainer.evalSetName = evalName
         trainer.checkpointMetadata = [
             "model": model, "width": "\(width)", "in_channels": "\(trainSet.channels)", "classes": "\(trainSet.classCount)",
-            "image_size": "\(trainSet.height)", "data": data.description,
+            "image_size": "\(trainSet.height)", "data": data.description, "method": kind.rawValue,
+            "method_options": methodLine,
             "norm_mean": norm.mean.map { "\($0)" }.joined(separator: ","),
             "norm_std": norm.std.map { "\($0)" }.joined(separator: ","),
         ]

@@ -21,5 +21,6 @@ final class KernelCaseTests: XCTestCase {
     func testPool() { run("pool") }
     func testLinear() { run("linear") }
     func testLoss() { run("loss") }
+    func testShuffle() { run("shuffle") }
     func testInvalid() { run("invalid") }
 }

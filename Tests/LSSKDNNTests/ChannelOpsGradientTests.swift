@@ -122,4 +122,35 @@ final class ChannelOpsGradientTests: XCTestCase {
             return try channelShuffle(try concatChannels([halves[0], right]), groups: 2)
         }
     }
+
+    /// The fused concat + shuffle (C kernel lsk_concat_shuffle_*) equals the two-step form,
+    /// and its gradients pass the checker, with both, one, or a shared input.
+    func testConcatShuffle() throws {
+        let a = positional([2, 3, 2, 3]), b = positional([2, 3, 2, 3])
+        let y = try concatShuffle(a, b, groups: 2)
+        XCTAssertEqual(channelsOf(y.value), [[0, 0, 1, 1, 2, 2], [0, 0, 1, 1, 2, 2]])
+        let two = try channelShuffle(try concatChannels([a, b]), groups: 3)
+        XCTAssertEqual(channelsOf(try concatShuffle(a, b, groups: 3).value), channelsOf(two.value))
+        XCTAssertEqual(channelsOf(try concatShuffle(a, b, groups: 1).value), [[0, 1, 2, 0, 1, 2], [0, 1, 2, 0, 1, 2]])
+        XCTAssertThrowsError(try concatShuffle(a, positional([2, 2, 2, 3]), groups: 2))
+        var rng = RNG(seed: 15)
+        let p = param([2, 4, 2, 3], &rng), q = param([2, 2, 2, 3], &rng)
+        let c = Variable(Tensor.uniform([2, 4, 2, 3], low: -1, high: 1, rng: &rng))
+        for g in [1, 2, 3, 6] {
+            assertGradients([p, q], "concatShuffle g=\(g)") { try concatShuffle($0[0], $0[1], groups: g) }
+        }
+        assertGradients([p], "concatShuffle one constant input") { try concatShuffle($0[0], c, groups: 2) }
+        assertGradients([p], "concatShuffle shared input") { try concatShuffle($0[0], $0[0], groups: 4) }
+        assertGradients([p, q], "concatShuffle both accumulate") { v in
+            try concatShuffle(v[0], v[1], groups: 2) + concatShuffle(v[1], v[0], groups: 3)
+        }
+        // p already holds a gradient and q not (or the reverse order): the unfused fallback
+        let c2 = Variable(Tensor.uniform([2, 2, 2, 3], low: -1, high: 1, rng: &rng))
+        assertGradients([p, q], "concatShuffle mixed accumulate") { v in
+            try concatShuffle(v[0], v[1], groups: 2) + concatChannels([v[0], c2])
+        }
+        assertGradients([p, q], "concatShuffle mixed accumulate, other order") { v in
+            try concatChannels([v[0], c2]) + concatShuffle(v[0], v[1], groups: 2)
+        }
+    }
 }

@@ -7,9 +7,9 @@
  *   2. raddstoreexpminusmax    e[c] = exp((x[c] - m) * inv_t), returns sum_c e[c]
  *      (or a fused variant that also reduces the targets: xent_reduce)
  *   3. an output step          p = e / Z, gradients, ...
- * A new softmax loss (e.g. the fused softmax-KL) adds its own reduce/output steps and reuses
- * 1 and 2. Microkernels lsk_f32_<op>_ukernel_<tile>__<isa> come from the template
- * f32-softmax.h (instantiated in f32-softmax-<isa>.c): single-threaded, allocation-free,
+ * A new softmax loss adds its own reduce/output steps and reuses 1 and 3: the fused softmax-KL
+ * uses rmax, kl_reduce, then xent_out with e = es, t = et: dx = c/Zs * es - c/Zt * et.
+ * Microkernels lsk_f32_<op>_ukernel_<tile>__<isa> come from the template f32-softmax.h (instantiated in f32-softmax-<isa>.c): single-threaded, allocation-free,
  * n >= 1, unaligned pointers. Exponents are (x - m) * inv_t <= 0, so exp never overflows;
  * values below -87.3 give 0 (see VEXP in kernels/eltwise/vec-common.h).
  */
@@ -31,6 +31,11 @@ typedef struct lsk_loss_ukernels {
      * dx (=|+=) a * p - b * t                                   lsk_f32_xent_out_ukernel_* */
     void (*xent_out)(size_t n, const float *e, const float *t, float inv_z, float a, float b, float *probs,
                      float *dx, int accumulate);
+    /* Softmax-KL reduce (student s, teacher t, row maxima ms, mt): es = exp((s - ms) * inv_t),
+     * et = exp((t - mt) * inv_t), out[0] = sum es, out[1] = sum et,
+     * out[2] = sum et * ((t - mt) - (s - ms))                   lsk_f32_kl_reduce_ukernel_* */
+    void (*kl_reduce)(size_t n, const float *s, const float *t, float ms, float mt, float inv_t, float *es,
+                      float *et, float out[3]);
 } lsk_loss_ukernels;
 
 extern const lsk_loss_ukernels lsk_loss_ukernels__scalar;

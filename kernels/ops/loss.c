@@ -119,3 +119,58 @@ lsk_status lsk_softmax_fwd(float *probs, const float *logits, size_t rows, size_
     }
     return LSK_OK;
 }
+
+/*
+ * Fused softmax-KL. Per row (student s, teacher t, temperature T):
+ *   ms = max s, mt = max t                                            (rmax, twice)
+ *   es = exp((s - ms)/T), et = exp((t - mt)/T), Zs, Zt, D = sum et*((t - mt) - (s - ms))  (kl_reduce)
+ *   KL_r = sum pt*(log pt - log ps) = D/(T*Zt) + log Zs - log Zt     (in double)
+ *   ds = c*(es/Zs - et/Zt), c = scale*T/rows                          (xent_out, e = es, t = et)
+ * es and et live in a per-thread scratch of 2*classes floats.
+ */
+lsk_status lsk_softmax_kl(float *loss, float *dstudent, const float *student, const float *teacher,
+                          size_t rows, size_t classes, float tau, float scale, int accumulate) {
+    LSK_CHECK(loss_sizes_ok(rows, classes, tau));
+    LSK_CHECK(scale >= -1e30f && scale <= 1e30f); /* finite */
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
+    LSK_CHECK(classes <= SIZE_MAX / (2 * sizeof(float)));
+    if (rows == 0) {
+        if (loss) *loss = 0.0f;
+        return LSK_OK;
+    }
+    if (!loss && !dstudent) return LSK_OK;
+    LSK_CHECK(student && teacher);
+    const lsk_loss_ukernels *uk = loss_ukernels(lsk_active_isa());
+    const float inv_t = (float)(1.0 / (double)tau);
+    const double c = (double)scale * (double)tau / (double)rows;
+    const int nt = loss_threads(rows * classes, rows);
+    double total = 0.0;
+    int oom = 0;
+    (void)nt;
+#pragma omp parallel num_threads(nt) reduction(+ : total) reduction(| : oom)
+    {
+        size_t r0 = 0, r1 = rows;
+#ifdef _OPENMP
+        const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
+        r0 = rows * t / T, r1 = rows * (t + 1) / T;
+#endif
+        float *es = (float *)lsk_scratch(LSK_SCRATCH_MISC, 2 * classes * sizeof(float));
+        if (!es) {
+            oom = 1;
+            r1 = r0;
+        }
+        float *et = es + classes;
+        for (size_t r = r0; r < r1; r++) {
+            const float *s = student + r * classes, *tr = teacher + r * classes;
+            float z[3]; /* Zs, Zt, D */
+            uk->kl_reduce(classes, s, tr, uk->rmax(classes, s), uk->rmax(classes, tr), inv_t, es, et, z);
+            total += (double)z[2] / ((double)tau * (double)z[1]) + log((double)z[0]) - log((double)z[1]);
+            if (dstudent)
+                uk->xent_out(classes, es, et, 1.0f / z[0], (float)c, (float)(c / (double)z[1]), NULL,
+                             dstudent + r * classes, accumulate);
+        }
+    }
+    if (oom) return LSK_ERR_OUT_OF_MEMORY;
+    if (loss) *loss = (float)((double)scale * (double)tau * (double)tau / (double)rows * total);
+    return LSK_OK;
+}

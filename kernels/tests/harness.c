@@ -8,7 +8,8 @@ typedef struct { const char *name; void (*fn)(lsk_tctx *); } family_entry;
 static const family_entry k_families[] = {
     {"api", lsk_test_api},       {"gemm", lsk_test_gemm},   {"conv", lsk_test_conv},
     {"eltwise", lsk_test_eltwise}, {"norm", lsk_test_norm}, {"pool", lsk_test_pool},
-    {"linear", lsk_test_linear}, {"loss", lsk_test_loss}, {"invalid", lsk_test_invalid},
+    {"linear", lsk_test_linear}, {"loss", lsk_test_loss}, {"shuffle", lsk_test_shuffle},
+    {"invalid", lsk_test_invalid},
 };
 
 uint32_t lsk_trand_u32(lsk_tctx *t) {

@@ -57,6 +57,7 @@ void lsk_test_norm(lsk_tctx *t);
 void lsk_test_pool(lsk_tctx *t);
 void lsk_test_linear(lsk_tctx *t);
 void lsk_test_loss(lsk_tctx *t);
+void lsk_test_shuffle(lsk_tctx *t);
 void lsk_test_api(lsk_tctx *t);
 void lsk_test_invalid(lsk_tctx *t);
 

@@ -501,6 +501,87 @@ static void loss_cases(lsk_tctx *t, int prod) {
     }
 }
 
+/* ---- softmax-KL (loss family) ---------------------------------------------------- */
+static void kl_cases(lsk_tctx *t, int prod) {
+    lsk_status (*kl)(float *, float *, const float *, const float *, size_t, size_t, float, float, int) =
+        prod ? lsk_softmax_kl : lsk_ref_softmax_kl;
+    /* rows 3, classes 7 (21) */
+    OK(kl(O0, O1, I0, I1, 3, 7, 3.0f, 1.0f, 0));
+    OK(kl(NULL, O1, I0, I1, 3, 7, 1.0f, 0.5f, 1));
+    BAD(kl(O0, O1, NULL, I1, 3, 7, 1.0f, 1.0f, 0));
+    BAD(kl(O0, O1, I0, NULL, 3, 7, 1.0f, 1.0f, 0));
+    BAD(kl(O0, O1, I0, I1, 3, 0, 1.0f, 1.0f, 0));
+    BAD(kl(O0, O1, I0, I1, 3, 7, 0.0f, 1.0f, 0));
+    BAD(kl(O0, O1, I0, I1, 3, 7, -1.0f, 1.0f, 0));
+    BAD(kl(O0, O1, I0, I1, 3, 7, NAN, 1.0f, 0));
+    BAD(kl(O0, O1, I0, I1, 3, 7, 1.0f, 1.0f, 2));
+    if (!prod) return;
+    BAD(lsk_softmax_kl(O0, O1, I0, I1, 3, 7, 1.0f, INFINITY, 0));
+    static const size_t shapes[][2] = {{BIG, 2}, {2, BIG}, {1, BIG_BYTES}, {BIG_BYTES / 3 + 1, 3}};
+    for (int s = 0; s < 4; s++) BAD(lsk_softmax_kl(O0, O1, I0, I1, shapes[s][0], shapes[s][1], 1.0f, 1.0f, 0));
+}
+
+/* ---- shuffle ------------------------------------------------------------------------ */
+static void shuffle_cases(lsk_tctx *t, int prod) {
+    lsk_status (*sf)(float *, const float *, size_t, size_t, size_t, size_t) =
+        prod ? lsk_channel_shuffle_fwd : lsk_ref_channel_shuffle_fwd;
+    lsk_status (*sb)(float *, const float *, size_t, size_t, size_t, size_t, int) =
+        prod ? lsk_channel_shuffle_bwd : lsk_ref_channel_shuffle_bwd;
+    lsk_status (*cf)(float *, const float *, const float *, size_t, size_t, size_t, size_t, size_t) =
+        prod ? lsk_concat_shuffle_fwd : lsk_ref_concat_shuffle_fwd;
+    lsk_status (*cb)(float *, float *, const float *, size_t, size_t, size_t, size_t, size_t, int) =
+        prod ? lsk_concat_shuffle_bwd : lsk_ref_concat_shuffle_bwd;
+    lsk_status (*pf)(float *, float *, const float *, size_t, size_t, size_t, size_t, size_t) =
+        prod ? lsk_shuffle_split_fwd : lsk_ref_shuffle_split_fwd;
+    lsk_status (*pb)(float *, const float *, const float *, size_t, size_t, size_t, size_t, size_t, int) =
+        prod ? lsk_shuffle_split_bwd : lsk_ref_shuffle_split_bwd;
+    /* batch 2, channels 6 (3 + 3), hw 5: 60 floats */
+    OK(sf(O0, I0, 2, 6, 5, 3));
+    OK(sb(O0, I0, 2, 6, 5, 2, 1));
+    OK(cf(O0, I0, I1, 2, 3, 3, 5, 2));
+    OK(cb(O0, O1, I0, 2, 3, 3, 5, 2, 0));
+    OK(pf(O0, O1, I0, 2, 3, 3, 5, 2));
+    OK(pb(O0, I0, I1, 2, 3, 3, 5, 2, 1));
+    BAD(sf(O0, I0, 2, 6, 5, 0));  /* groups 0 */
+    BAD(sf(O0, I0, 2, 6, 5, 4));  /* 4 does not divide 6 */
+    BAD(sf(NULL, I0, 2, 6, 5, 2));
+    BAD(sf(O0, NULL, 2, 6, 5, 2));
+    BAD(sb(O0, I0, 2, 6, 5, 4, 0));
+    BAD(sb(O0, I0, 2, 6, 5, 2, 2)); /* accumulate 2 */
+    BAD(sb(NULL, I0, 2, 6, 5, 2, 0));
+    BAD(sb(O0, NULL, 2, 6, 5, 2, 0));
+    BAD(cf(O0, I0, I1, 2, 3, 2, 5, 2)); /* 2 does not divide 5 */
+    BAD(cf(O0, NULL, I1, 2, 3, 3, 5, 2));
+    BAD(cf(O0, I0, NULL, 2, 3, 3, 5, 2));
+    BAD(cf(NULL, I0, I1, 2, 3, 3, 5, 2));
+    BAD(cb(O0, O1, I0, 2, 3, 3, 5, 4, 0));
+    BAD(cb(O0, O1, I0, 2, 3, 3, 5, 2, -1));
+    BAD(cb(NULL, O1, I0, 2, 3, 3, 5, 2, 0));
+    BAD(cb(O0, NULL, I0, 2, 3, 3, 5, 2, 0));
+    BAD(cb(O0, O1, NULL, 2, 3, 3, 5, 2, 0));
+    BAD(pf(O0, O1, I0, 2, 3, 3, 5, 0));
+    BAD(pf(NULL, O1, I0, 2, 3, 3, 5, 2));
+    BAD(pf(O0, NULL, I0, 2, 3, 3, 5, 2));
+    BAD(pf(O0, O1, NULL, 2, 3, 3, 5, 2));
+    BAD(pb(O0, I0, I1, 2, 3, 3, 5, 5, 0));
+    BAD(pb(O0, I0, I1, 2, 3, 3, 5, 2, 2));
+    BAD(pb(NULL, I0, I1, 2, 3, 3, 5, 2, 0));
+    BAD(pb(O0, NULL, I1, 2, 3, 3, 5, 2, 0));
+    BAD(pb(O0, I0, NULL, 2, 3, 3, 5, 2, 0));
+    if (!prod) return;
+    static const size_t shapes[][3] = {{BIG, 2, 2}, {2, BIG - 1, 1}, {2, 2, BIG}, {1, 2, BIG_BYTES / 2}};
+    for (int s = 0; s < 4; s++) {
+        const size_t b = shapes[s][0], c = shapes[s][1], hw = shapes[s][2];
+        BAD(lsk_channel_shuffle_fwd(O0, I0, b, c, hw, 2 - c % 2));
+        BAD(lsk_channel_shuffle_bwd(O0, I0, b, c, hw, 2 - c % 2, 0));
+        BAD(lsk_shuffle_split_fwd(O0, O1, I0, b, c, 0, hw, 2 - c % 2));
+    }
+    BAD(lsk_concat_shuffle_fwd(O0, I0, I1, 1, BIG, 2, 1, 1)); /* ca + cb overflows */
+    BAD(lsk_concat_shuffle_bwd(O0, O1, I0, 1, 2, BIG, 1, 1, 0));
+    BAD(lsk_shuffle_split_fwd(O0, O1, I0, 1, BIG, BIG, 1, 1));
+    BAD(lsk_shuffle_split_bwd(O0, I0, I1, 1, BIG, 1, 1, 1, 0));
+}
+
 void lsk_test_invalid(lsk_tctx *t) {
     common_cases(t);
     LSK_FOR_EACH_ISA(isa) {
@@ -512,6 +593,8 @@ void lsk_test_invalid(lsk_tctx *t) {
         pool_cases(t, 1);
         linear_cases(t, 1);
         loss_cases(t, 1);
+        kl_cases(t, 1);
+        shuffle_cases(t, 1);
     }
     g_isa_name = "oracle";
     gemm_cases(t, lsk_ref_sgemm, 0);
@@ -521,4 +604,6 @@ void lsk_test_invalid(lsk_tctx *t) {
     pool_cases(t, 0);
     linear_cases(t, 0);
     loss_cases(t, 0);
+    kl_cases(t, 0);
+    shuffle_cases(t, 0);
 }

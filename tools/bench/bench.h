@@ -32,5 +32,6 @@ void lsk_bench_peak(const lsk_bopts *o);
 void lsk_bench_gemm(const lsk_bopts *o);
 void lsk_bench_conv(const lsk_bopts *o);
 void lsk_bench_nn(const lsk_bopts *o);
+void lsk_bench_shuffle(const lsk_bopts *o);
 
 #endif

@@ -1,5 +1,5 @@
 /* lsk_bench [family ...] [--json] [--threads 1,2] [--seconds S]
- * families: peak gemm conv nn (default: all). */
+ * families: peak gemm conv nn shuffle (default: all). */
 #define _POSIX_C_SOURCE 200112L
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +75,8 @@ int main(int argc, char **argv) {
     }
     if (!o.json) printf("lsk %s bench, ISA %s\n", lsk_version(), lsk_isa_name(lsk_get_isa()));
     struct { const char *name; void (*fn)(const lsk_bopts *); } all[] = {
-        {"peak", lsk_bench_peak}, {"gemm", lsk_bench_gemm}, {"conv", lsk_bench_conv}, {"nn", lsk_bench_nn}};
+        {"peak", lsk_bench_peak}, {"gemm", lsk_bench_gemm}, {"conv", lsk_bench_conv}, {"nn", lsk_bench_nn},
+        {"shuffle", lsk_bench_shuffle}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         int run = nf == 0;
         for (int j = 0; j < nf; j++) if (strcmp(families[j], all[i].name) == 0) run = 1;

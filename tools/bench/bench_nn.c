@@ -3,7 +3,8 @@
  * CIFAR ResNet trained with batch 256. GB/s counts the bytes each call must read and write
  * once (compulsory traffic; e.g. batch-norm train reads x and writes y: 8 bytes/element,
  * although it sweeps x twice, the second time from cache). The loss reports time, and GB/s
- * for logits + targets read and dlogits written.
+ * for logits + targets read and dlogits written (softmax_kl: student + teacher read, dstudent
+ * written).
  * PyTorch peer: tools/bench/peers/nn.py (same kernel and shape strings).
  */
 #include <stdint.h>
@@ -36,6 +37,10 @@ static void run_maxpool_bwd(void *p) { nn_bench *s = p; lsk_maxpool2d_bwd(&s->pd
 static void run_xent(void *p) {
     nn_bench *s = p;
     lsk_softmax_xent(&s->loss, NULL, s->dx, s->x, s->t, s->rows, s->classes, 3.0f, 1.0f, 0);
+}
+static void run_kl(void *p) {
+    nn_bench *s = p;
+    lsk_softmax_kl(&s->loss, s->dx, s->x, s->t, s->rows, s->classes, 3.0f, 1.0f, 0);
 }
 
 static void each_thread(const lsk_bopts *o, const char *kernel, const char *shape, double bytes, lsk_bfn fn,
@@ -98,6 +103,18 @@ static void bench_xent(const lsk_bopts *o, size_t rows, size_t classes) {
     char shape[64];
     snprintf(shape, sizeof shape, "%zux%zu T3", rows, classes);
     each_thread(o, "softmax_xent", shape, 12.0 * (double)s.n, run_xent, &s);
+    lsk_bfree(s.x), lsk_bfree(s.t), lsk_bfree(s.dx);
+}
+
+/* Fused softmax-KL, tau 3, loss + dstudent: reads student and teacher, writes dstudent. */
+static void bench_kl(const lsk_bopts *o, size_t rows, size_t classes) {
+    nn_bench s = {0};
+    s.rows = rows, s.classes = classes, s.n = rows * classes;
+    s.x = lsk_balloc(s.n), s.t = lsk_balloc(s.n), s.dx = lsk_balloc(s.n);
+    for (size_t i = 0; i < s.n; i++) s.x[i] *= 10.0f, s.t[i] = s.x[i] + 3.0f * s.t[i];
+    char shape[64];
+    snprintf(shape, sizeof shape, "%zux%zu T3", rows, classes);
+    each_thread(o, "softmax_kl", shape, 12.0 * (double)s.n, run_kl, &s);
     lsk_bfree(s.x), lsk_bfree(s.t), lsk_bfree(s.dx);
 }
 
@@ -180,4 +197,8 @@ void lsk_bench_nn(const lsk_bopts *o) {
     bench_xent(o, 256, 400);
     bench_xent(o, 1024, 400);
     bench_xent(o, 256, 4000);
+    bench_kl(o, 256, 400);
+    bench_kl(o, 1024, 400);
+    bench_kl(o, 256, 100);
+    bench_kl(o, 256, 4000);
 }

@@ -97,6 +97,18 @@ def cases(torch):
 
         yield "softmax_xent", f"{r}x{c} T3", xent
 
+    # --- fused softmax-KL (distillation), temperature 3, loss + dstudent ---
+    for (r, c) in [(256, 400), (1024, 400), (256, 100), (256, 4000)]:
+        student = (torch.rand(r, c) * 20 - 10).requires_grad_()
+        teacher = student.detach() + torch.rand(r, c) * 6 - 3
+
+        def kl(student=student, teacher=teacher):
+            T = 3.0
+            loss = F.kl_div(F.log_softmax(student / T, 1), F.softmax(teacher / T, 1), reduction="batchmean") * T * T
+            torch.autograd.grad(loss, student)
+
+        yield "softmax_kl", f"{r}x{c} T3", kl
+
     # --- the remaining entry points (see bench_misc in bench_nn.c) ---
     v = torch.randn(703000)
     vx, vv, vg = torch.randn(703000), torch.zeros(703000), torch.randn(703000)
