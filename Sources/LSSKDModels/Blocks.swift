@@ -178,7 +178,7 @@ public final class ShuffleV2Unit: Module {
         var out = try relu(try bn1(try conv1(x2)))
         out = try bn2(try conv2(out))
         out = try relu(try bn3(try conv3(out)))
-        return try channelShuffle(try concatChannels([x1, out]), groups: 2)
+        return try concatShuffle(x1, out, groups: 2)  // fused: no concatenated copy
     }
 }
 
@@ -215,7 +215,7 @@ public final class ShuffleV2DownUnit: Module {
         let left = try relu(try bn2(try conv2(try bn1(try conv1(x)))))
         var right = try relu(try bn3(try conv3(x)))
         right = try relu(try bn5(try conv5(try bn4(try conv4(right)))))
-        return try channelShuffle(try concatChannels([left, right]), groups: 2)
+        return try concatShuffle(left, right, groups: 2)  // fused: no concatenated copy
     }
 }
 

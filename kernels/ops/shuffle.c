@@ -60,7 +60,6 @@ static void gather_planes(float *o0, float *o1, size_t oc0, const float *i0, con
     (void)nt;
     if (G == 1 || G == C) { /* identity permutation (plain concat / split): whole channel runs */
         const ptrdiff_t nb = (ptrdiff_t)batch;
-        (void)nb;
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (ptrdiff_t bb = 0; bb < nb; bb++) {
             const size_t b = (size_t)bb;
