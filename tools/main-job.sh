@@ -2,7 +2,7 @@
 # The main job, from a fresh clone: install what is needed, build, train resnet20 on the full
 # Fashion-MNIST training set (Debian's dataset-fashion-mnist, 60,000 images) for 5 epochs with
 # every other flag at its default, then evaluate the checkpoint on the 10,000 test images.
-# About 10 minutes on 2 cores (build ~2 min, training ~6 min). Extra arguments go to `lsskd train`.
+# About 7 minutes on 2 cores (measured from a clean clone: docs/training.md). Extra arguments go to `lsskd train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
