@@ -62,29 +62,39 @@ public enum FolderLoader {
             files += found.map { ($0, label) }
         }
 
-        // Decode and resize in parallel; each slot is written by one iteration only.
-        let plane = height * width
-        var results = [Result<(pixels: [UInt8], channels: Int), DataError>?](repeating: nil, count: files.count)
-        results.withUnsafeMutableBufferPointer { slots in
-            let base = slots.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: files.count) { i in
-                base[i] = Result {
-                    try decodeResized(path: files[i].path, height: height, width: width, filter: filter)
-                }.mapError { $0 as? DataError ?? DataError(files[i].path, "\($0)") }
-            }
-        }
-        var decoded = [(pixels: [UInt8], channels: Int)]()
-        decoded.reserveCapacity(files.count)
-        for r in results { decoded.append(try r!.get()) }
-        let c = channels ?? (decoded.contains { $0.channels == 3 } ? 3 : 1)
-
-        var pixels = [UInt8]()
-        pixels.reserveCapacity(files.count * c * plane)
-        for d in decoded { pixels += convertChannels(d.pixels, from: d.channels, to: c, plane: plane) }
+        let (pixels, c) = try loadImages(paths: files.map(\.path), height: height, width: width,
+                                         channels: channels, filter: filter)
         var ds = ImageDataset(pixels: pixels, labels: files.map { Int32($0.label) }, channels: c,
                               height: height, width: width, classCount: classes.count)
         ds.classNames = classes
         return ds
+    }
+
+    /// Decodes and resizes image files (in parallel) into planar pixels
+    /// `[paths.count, c, height, width]`, `c` = `channels` or, when nil, 3 if any image is in
+    /// colour else 1. Errors name the file. Used by the folder loader and `lsskd predict`.
+    public static func loadImages(paths: [String], height: Int, width: Int, channels: Int? = nil,
+                                  filter: ResizeFilter = .area) throws -> (pixels: [UInt8], channels: Int) {
+        precondition(channels == nil || channels == 1 || channels == 3, "channels must be 1 or 3")
+        let plane = height * width
+        // Each slot is written by one iteration only.
+        var results = [Result<(pixels: [UInt8], channels: Int), DataError>?](repeating: nil, count: paths.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            let base = slots.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                base[i] = Result {
+                    try decodeResized(path: paths[i], height: height, width: width, filter: filter)
+                }.mapError { $0 as? DataError ?? DataError(paths[i], "\($0)") }
+            }
+        }
+        var decoded = [(pixels: [UInt8], channels: Int)]()
+        decoded.reserveCapacity(paths.count)
+        for r in results { decoded.append(try r!.get()) }
+        let c = channels ?? (decoded.contains { $0.channels == 3 } ? 3 : 1)
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(paths.count * c * plane)
+        for d in decoded { pixels += convertChannels(d.pixels, from: d.channels, to: c, plane: plane) }
+        return (pixels, c)
     }
 
     /// Square images of `imageSize x imageSize`.

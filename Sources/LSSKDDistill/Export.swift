@@ -19,7 +19,7 @@ import LSSKDTrain
 /// reads both checkpoints and exported models.
 public enum ModelExport {
     public static let copiedKeys = ["model", "width", "in_channels", "classes", "image_size", "data",
-                                    "norm_mean", "norm_std", "method"]
+                                    "norm_mean", "norm_std", "method", "class_names"]
 
     /// The exported form of `checkpoint`; `parameterNames` are the backbone's parameter
     /// names (to count parameters; BatchNorm buffers are state, not parameters).

@@ -284,6 +284,7 @@ struct TrainCommand: ParsableCommand {
             "norm_mean": norm.mean.map { "\($0)" }.joined(separator: ","),
             "norm_std": norm.std.map { "\($0)" }.joined(separator: ","),
         ]
+        if let names = trainSet.classNames { trainer.checkpointMetadata["class_names"] = names.joined(separator: "\n") }
         let onTerminal = isatty(STDOUT_FILENO) != 0
         trainer.progressInterval = onTerminal ? 0.5 : 10
         if resume {
