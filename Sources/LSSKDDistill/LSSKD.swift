@@ -116,8 +116,8 @@ public final class LSSKD: TrainingMethod {
         t.withUnsafeMutableBufferPointer { p in
             scratch.withUnsafeMutableBufferPointer { s in
                 for i in 0..<b {
-                    SoftTargets.fill(p.baseAddress! + m * i * n, width: n, label: labels[i], alpha: a, memory: finalMemory,
-                                     sample: indices[i], scratch: s.baseAddress!)
+                    let q = SoftTargets.remembered(finalMemory, sample: indices[i], alpha: a, scratch: s.baseAddress!)
+                    SoftTargets.fill(p.baseAddress! + m * i * n, width: n, label: labels[i], alpha: a, remembered: q)
                 }
             }
         }
@@ -129,23 +129,16 @@ public final class LSSKD: TrainingMethod {
         let m = Self.rotations, w = m * classes, b = labels.count
         let a = alpha(epoch: epoch, epochs: epochs)
         let memory = branchMemories.isEmpty ? nil : branchMemories[s]
-        var t = Tensor(zeros: [m * b, w])
+        var t = Tensor(uninitialized: [m * b, w])  // every row is filled below
         var scratch = [Float](repeating: 0, count: m * w)
         t.withUnsafeMutableBufferPointer { p in
             scratch.withUnsafeMutableBufferPointer { sp in
-                let q = sp.baseAddress!
                 for i in 0..<b {
-                    // One read of the sample's four rotations; one-hot rows if it has no prediction.
-                    let soft = a > 0 && memory?.read(indices[i], into: q) == true
+                    // One read of the sample's four rotations (row j of the memory is rotation j).
+                    let q = SoftTargets.remembered(memory, sample: indices[i], alpha: a, scratch: sp.baseAddress!)
                     for j in 0..<m {
-                        let row = p.baseAddress! + (m * i + j) * w
-                        let label = m * labels[i] + j
-                        if soft {
-                            for k in 0..<w { row[k] = a * q[j * w + k] }
-                            row[label] += 1 - a
-                        } else {
-                            row[label] = 1
-                        }
+                        SoftTargets.fill(p.baseAddress! + (m * i + j) * w, width: w, label: m * labels[i] + j, alpha: a,
+                                         remembered: q.map { $0 + j * w })
                     }
                 }
             }

@@ -23,13 +23,13 @@ public final class PSKD: TrainingMethod {
     public func targets(labels: [Int], indices: [Int], epoch: Int, epochs: Int) -> Tensor {
         let a = SoftTargets.alpha(alphaT: alphaT, epoch: epoch, epochs: epochs)
         let n = classes
-        var t = Tensor(zeros: [labels.count, n])
+        var t = Tensor(uninitialized: [labels.count, n])  // every row is filled below
         var scratch = [Float](repeating: 0, count: n)
         t.withUnsafeMutableBufferPointer { p in
             scratch.withUnsafeMutableBufferPointer { s in
                 for i in labels.indices {
-                    SoftTargets.fill(p.baseAddress! + i * n, width: n, label: labels[i], alpha: a, memory: memory,
-                                     sample: indices[i], scratch: s.baseAddress!)
+                    let q = SoftTargets.remembered(memory, sample: indices[i], alpha: a, scratch: s.baseAddress!)
+                    SoftTargets.fill(p.baseAddress! + i * n, width: n, label: labels[i], alpha: a, remembered: q)
                 }
             }
         }

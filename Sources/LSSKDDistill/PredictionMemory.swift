@@ -129,18 +129,25 @@ public enum SoftTargets {
         epoch == 0 ? 0 : alphaT * Float(epoch + 1) / Float(epochs)
     }
 
-    /// Writes `(1 - a) * onehot(label) + a * memory[sample]` to `row[0..<width]` (one-hot
-    /// when `a == 0` or the sample has no prediction yet).
+    /// Writes `(1 - a) * onehot(label) + a * remembered` to `row[0..<width]`, or the plain
+    /// one-hot row when `remembered` is nil (epoch 0, or a sample not predicted yet).
     public static func fill(_ row: UnsafeMutablePointer<Float>, width: Int, label: Int, alpha a: Float,
-                            memory: PredictionMemory?, sample: Int, memoryOffset: Int = 0,
-                            scratch: UnsafeMutablePointer<Float>? = nil) {
-        row.update(repeating: 0, count: width)
-        if a > 0, let memory, let scratch, memory.read(sample, into: scratch) {
-            for k in 0..<width { row[k] = a * scratch[memoryOffset + k] }
+                            remembered: UnsafePointer<Float>?) {
+        if let q = remembered {
+            for k in 0..<width { row[k] = a * q[k] }
             row[label] += 1 - a
         } else {
+            row.update(repeating: 0, count: width)
             row[label] = 1
         }
+    }
+
+    /// Reads `sample`'s remembered prediction into `scratch` when it is needed (`a > 0`) and
+    /// present; returns it for ``fill(_:width:label:alpha:remembered:)``.
+    public static func remembered(_ memory: PredictionMemory?, sample: Int, alpha a: Float,
+                                  scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>? {
+        guard a > 0, let memory, memory.read(sample, into: scratch) else { return nil }
+        return UnsafePointer(scratch)
     }
 
     /// Mean over rows of the entropy `-sum_c p log p` of probability rows `[R, C]` (Double sums).

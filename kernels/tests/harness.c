@@ -69,6 +69,10 @@ int lsk_tcheck_close(lsk_tctx *t, const char *what, const float *got, const floa
     return 1;
 }
 
+void lsk_tabs_copy(float *dst, const float *src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fabsf(src[i]);
+}
+
 float *lsk_talloc(size_t n) {
     float *p = (float *)malloc((n ? n : 1) * sizeof(float));
     if (!p) { fprintf(stderr, "test allocation of %zu floats failed\n", n); abort(); }

@@ -39,6 +39,10 @@ int lsk_tcheck_close(lsk_tctx *t, const char *what, const float *got, const floa
 /* Checks a boolean; records pass/fail under `what`. */
 int lsk_tcheck(lsk_tctx *t, int ok, const char *what);
 
+/* dst[i] = |src[i]|: inputs of the oracle run that bounds a result's rounding error
+ * (the sum of absolute terms), used by the tolerance of GEMM-like kernels. */
+void lsk_tabs_copy(float *dst, const float *src, size_t n);
+
 /* malloc that fails the test on NULL; free with lsk_tfree. Fills with a NaN canary
  * so a kernel that forgets to write an output is caught. */
 float *lsk_talloc(size_t n);

@@ -57,10 +57,6 @@ static const conv_case k_cases[] = {
 
 static size_t out_dim(size_t in, size_t k, size_t s, size_t p) { return (in + 2 * p - k) / s + 1; }
 
-static void fabs_copy(float *dst, const float *src, size_t n) {
-    for (size_t i = 0; i < n; i++) dst[i] = fabsf(src[i]);
-}
-
 /* |got - want| <= (terms + 4) * FLT_EPSILON * mag elementwise (see the comment on top). */
 static int check_bound(lsk_tctx *t, const char *what, const float *got, const float *want, const float *mag,
                        size_t n, size_t terms) {
@@ -107,8 +103,8 @@ static void run_case(lsk_tctx *t, const conv_case *c, int idx) {
     lsk_trand_fill(t, dx0, nx, -1.0f, 1.0f);
     lsk_trand_fill(t, dw0, nw, -1.0f, 1.0f);
     lsk_trand_fill(t, db0, nb, -1.0f, 1.0f);
-    fabs_copy(ax, x, nx); fabs_copy(aw, w, nw); fabs_copy(ab, b, nb); fabs_copy(ady, dy, ny);
-    fabs_copy(adx0, dx0, nx); fabs_copy(adw0, dw0, nw); fabs_copy(adb0, db0, nb);
+    lsk_tabs_copy(ax, x, nx); lsk_tabs_copy(aw, w, nw); lsk_tabs_copy(ab, b, nb); lsk_tabs_copy(ady, dy, ny);
+    lsk_tabs_copy(adx0, dx0, nx); lsk_tabs_copy(adw0, dw0, nw); lsk_tabs_copy(adb0, db0, nb);
 
     /* Oracle results and magnitudes (oracle on absolute values). */
     float *y_b = lsk_talloc(ny), *y_n = lsk_talloc(ny), *my_b = lsk_talloc(ny), *my_n = lsk_talloc(ny);

@@ -45,10 +45,6 @@ static int check_gemm(lsk_tctx *t, const char *what, size_t m, size_t n, size_t 
     return lsk_tcheck(t, 1, what);
 }
 
-static void abs_copy(float *dst, const float *src, size_t n) {
-    for (size_t i = 0; i < n; i++) dst[i] = fabsf(src[i]);
-}
-
 /* Fills the rows x cols logical part of a rows x ld buffer; the padding keeps its NaN. */
 static void fill_matrix(lsk_tctx *t, float *x, size_t rows, size_t cols, size_t ld) {
     for (size_t i = 0; i < rows; i++) lsk_trand_fill(t, x + i * ld, cols, -1.0f, 1.0f);
@@ -78,9 +74,9 @@ static int run_case(lsk_tctx *t, const gemm_case *gc, float *out) {
     if (gc->beta != 0.0f) fill_matrix(t, c, m, n, ldc);
     memcpy(c0, c, m * ldc * sizeof(float));
     memcpy(want, c, m * ldc * sizeof(float));
-    abs_copy(aa, a, a_rows * lda);
-    abs_copy(ab, b, b_rows * ldb);
-    abs_copy(s, c, m * ldc);
+    lsk_tabs_copy(aa, a, a_rows * lda);
+    lsk_tabs_copy(ab, b, b_rows * ldb);
+    lsk_tabs_copy(s, c, m * ldc);
 
     char what[200];
     snprintf(what, sizeof what, "sgemm %s %c%c m=%zu n=%zu k=%zu pads=%zu,%zu,%zu alpha=%g beta=%g thr=%d",

@@ -33,10 +33,6 @@ static int check_bound(lsk_tctx *t, const char *what, const float *got, const fl
     return lsk_tcheck(t, 1, what);
 }
 
-static void fabs_copy(float *dst, const float *src, size_t n) {
-    for (size_t i = 0; i < n; i++) dst[i] = fabsf(src[i]);
-}
-
 static void fill_nan(float *p, size_t n) {
     for (size_t i = 0; i < n; i++) p[i] = NAN;
 }
@@ -54,8 +50,8 @@ static void run_case(lsk_tctx *t, size_t batch, size_t in, size_t out) {
     lsk_trand_fill(t, dx0, nx, -1.0f, 1.0f);
     lsk_trand_fill(t, dw0, nw, -1.0f, 1.0f);
     lsk_trand_fill(t, db0, out, -1.0f, 1.0f);
-    fabs_copy(ax, x, nx); fabs_copy(aw, w, nw); fabs_copy(ab, b, out); fabs_copy(ady, dy, ny);
-    fabs_copy(adx0, dx0, nx); fabs_copy(adw0, dw0, nw); fabs_copy(adb0, db0, out);
+    lsk_tabs_copy(ax, x, nx); lsk_tabs_copy(aw, w, nw); lsk_tabs_copy(ab, b, out); lsk_tabs_copy(ady, dy, ny);
+    lsk_tabs_copy(adx0, dx0, nx); lsk_tabs_copy(adw0, dw0, nw); lsk_tabs_copy(adb0, db0, out);
 
     /* oracle results (r*) and magnitudes (m*) */
     float *ry_b = lsk_talloc(ny), *ry = lsk_talloc(ny), *my_b = lsk_talloc(ny), *my = lsk_talloc(ny);
