@@ -20,7 +20,7 @@ let kernelCFlags: [String] = useOpenMP ? ["-O2", "-fopenmp"] : ["-O2"]
 let kernelLinkFlags: [String] = useOpenMP ? ["-L\(ompLibDir)", "-Xlinker", "-rpath", "-Xlinker", ompLibDir] : []
 
 // Every folder of kernels/ that holds library sources; a new kernel family adds its folder here.
-let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss", "shuffle"]
+let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss", "shuffle", "dwconv", "winograd"]
 
 let package = Package(
     name: "LSSKD",

@@ -13,10 +13,12 @@
  * an empty sum); the padded input must be at least one kernel wide (else
  * LSK_ERR_INVALID_ARGUMENT). Padding is with zeros.
  *
- * The entry points pick the algorithm per shape (im2col+GEMM today; Winograd
- * for 3x3 stride 1 and a direct depthwise path arrive behind the same calls).
- * Work is split over images and groups with OpenMP. Scratch (im2col columns)
- * is per thread and reused across calls.
+ * The entry points pick the algorithm per shape and pass (docs/conv.md): Winograd
+ * F(4x4,3x3) for 3x3 stride-1 layers with >= 16 channels (forward and bwd_data), a direct
+ * kernel for depthwise 3x3/5x5 stride 1/2 layers, im2col+GEMM otherwise. Environment
+ * variable LSK_CONV_ALGO=gemm|winograd|auto (read once) forces or forbids Winograd.
+ * Work is split over images and groups with OpenMP. Scratch (im2col columns, transformed
+ * tiles, cached filter transforms) is per thread and reused across calls.
  */
 #ifndef LSK_CONV_H
 #define LSK_CONV_H

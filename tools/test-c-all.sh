@@ -85,7 +85,7 @@ run_part() {
             return 1
         fi
         local fam
-        for fam in gemm conv eltwise norm pool linear loss shuffle; do
+        for fam in gemm conv dwconv winograd eltwise norm pool linear loss shuffle; do
             if ! grep -qE "^$fam +[0-9]+ passed, 0 failed; checks per ISA path:.* neon [1-9]" "$log"; then
                 summary+=("$msg  FAILED (no neon checks in family $fam)")
                 return 1

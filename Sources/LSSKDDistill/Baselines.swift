@@ -49,7 +49,8 @@ public final class KnowledgeDistillation: TrainingMethod {
 /// `softmax(p_d / T)`; terms `ce` = (1-alpha) CE(y) and `reg` = alpha * multiplier *
 /// KL(softmax(p_d / T) || p), where the KL is averaged over all R x C elements as
 /// PyTorch's `nn.KLDivLoss()` (reduction "mean") of the reference code does.
-/// Defaults (the public code's CIFAR-100 setting): alpha 0.1, T 20, multiplier 1000, 0.99.
+/// Defaults (the official code's CIFAR-100 ResNet-18 setting, base_resnet18/params.json):
+/// alpha 0.1, T 20, multiplier 100, correct probability 0.99.
 public final class TeacherFreeKD: TrainingMethod {
     public let name = "tfkd"
     public let alpha: Float
@@ -57,7 +58,7 @@ public final class TeacherFreeKD: TrainingMethod {
     public let multiplier: Float
     public let correctProbability: Float
 
-    public init(alpha: Float = 0.1, temperature: Float = 20, multiplier: Float = 1000, correctProbability: Float = 0.99) {
+    public init(alpha: Float = 0.1, temperature: Float = 20, multiplier: Float = 100, correctProbability: Float = 0.99) {
         self.alpha = alpha
         self.temperature = temperature
         self.multiplier = multiplier

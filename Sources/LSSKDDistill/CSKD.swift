@@ -9,6 +9,14 @@ import LSSKDTrain
 /// `cls` = lambda T^2 KL(stopgrad(p(x'; T)) || p(x; T)). As in the reference code the
 /// partners run through the model in training mode without a graph. Defaults T = 4,
 /// lambda = 1. A class with a single sample pairs it with itself.
+///
+/// Batch composition as in the reference code (alinlab/cs-kd, `PairBatchSampler`): B anchors
+/// plus B partners, one partner per anchor, so a step costs one graph forward/backward of B
+/// images plus one graph-free forward of B. (The reference's `batch_size // 2` halves the
+/// 2B-row concatenation, i.e. B anchors.) One difference, chosen on purpose: the reference
+/// draws the partner from the whole class and can draw the anchor itself (probability
+/// 1/class size); here the partner is always another sample when the class has one, which is
+/// what the paper describes.
 public final class CSKD: TrainingMethod {
     public let name = "cskd"
     public let temperature: Float

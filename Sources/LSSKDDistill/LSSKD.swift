@@ -74,9 +74,9 @@ public final class LSSKD: TrainingMethod {
     /// - Parameters:
     ///   - model: the backbone (its stages define the branches)
     ///   - classes: N
-    ///   - samples: size of the memories (the dataset's ``ImageDataset/originalCount``)
+    ///   - sampleIndices: the samples the memories hold (the training set's ``ImageDataset/originalIndices``)
     ///   - rng: draws the branches' weights
-    public init(model: StagedModel, classes: Int, samples: Int, config: LSSKDConfig = LSSKDConfig(),
+    public init(model: StagedModel, classes: Int, sampleIndices: [Int], config: LSSKDConfig = LSSKDConfig(),
                 name: String = "lsskd", rng: inout RNG) {
         self.name = name
         self.config = config
@@ -88,9 +88,9 @@ public final class LSSKD: TrainingMethod {
         branches = built
         branchList = ModuleList(built)
         if config.alphaT > 0 {
-            finalMemory = PredictionMemory(samples: samples, width: classes, precision: config.memoryPrecision)
+            finalMemory = PredictionMemory(indices: sampleIndices, width: classes, precision: config.memoryPrecision)
             branchMemories = built.map { _ in
-                PredictionMemory(samples: samples, width: Self.rotations * Self.rotations * classes, precision: config.memoryPrecision)
+                PredictionMemory(indices: sampleIndices, width: Self.rotations * Self.rotations * classes, precision: config.memoryPrecision)
             }
         } else {
             finalMemory = nil
@@ -223,6 +223,53 @@ public final class LSSKD: TrainingMethod {
             }
         }
         return StepOutput(logits: try Self.unrotatedRows(logits.value, rotations: m), terms: terms)
+    }
+
+    /// Per-branch class accuracy on unrotated images (LSSKD.md: a head's class prediction is
+    /// the sum, per class, of its M joint logits). Model and branches in evaluation mode; the
+    /// previous modes are restored.
+    public func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double] {
+        guard let net = model as? StagedModel, net.stageCount == branches.count else { return [:] }
+        let wasTraining = (model.isTraining, branchList.isTraining)
+        model.eval()
+        branchList.eval()
+        defer {
+            model.train(wasTraining.0)
+            branchList.train(wasTraining.1)
+        }
+        var correct = [Int](repeating: 0, count: branches.count), seen = 0
+        try Autograd.withNoGrad {
+            try loader.forEachBatch(epoch: 0) { _, batch in
+                let (_, taps, _) = try net.forwardWithTaps(Variable(batch.images))
+                for (s, branch) in branches.enumerated() {
+                    let joint = try branch(taps[s]).value
+                    correct[s] += topKCorrect(try Self.classLogits(joint, rotations: Self.rotations), labels: batch.labels).top1
+                }
+                seen += batch.labels.count
+            }
+        }
+        var out = [String: Double]()
+        for s in branches.indices { out["branch\(s + 1)"] = Double(correct[s]) / Double(max(seen, 1)) }
+        return out
+    }
+
+    /// Class logits `[R, N]` of joint logits `[R, N*M]` (class y's joint labels are y*M..y*M+M-1).
+    static func classLogits(_ joint: Tensor, rotations m: Int) throws -> Tensor {
+        let (rows, w) = (joint.shape[0], joint.shape[1])
+        let n = w / m
+        var out = Tensor(zeros: [rows, n])
+        joint.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<rows {
+                    for c in 0..<n {
+                        var acc: Float = 0
+                        for j in 0..<m { acc += src[r * w + c * m + j] }
+                        dst[r * n + c] = acc
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Rows 0, M, 2M, … of `[M*B, C]`: `[B, C]`.

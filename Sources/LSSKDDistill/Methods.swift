@@ -43,10 +43,13 @@ public struct MethodOptions {
     /// KD's teacher (required by ``MethodKind/kd``) and temperature.
     public var teacher: Module? = nil
     public var kdTemperature: Float = 4
-    /// Tf-KD_reg's alpha, temperature, multiplier and correct-class probability.
+    /// Tf-KD_reg's alpha, temperature, multiplier and correct-class probability: the official
+    /// code's CIFAR-100 ResNet-18 setting (experiments/base_experiments/base_resnet18/params.json:
+    /// reg_alpha 0.1, reg_temperature 20, multiplier 100; correct_prob 0.99 in my_loss_function.py).
+    /// Its MobileNetV2/ShuffleNetV2 settings differ (alpha 0.95, T 40/10, multiplier 1): options.
     public var tfkdAlpha: Float = 0.1
     public var tfkdTemperature: Float = 20
-    public var tfkdMultiplier: Float = 1000
+    public var tfkdMultiplier: Float = 100
     public var tfkdCorrectProbability: Float = 0.99
     public init() {}
 }
@@ -55,16 +58,16 @@ extension MethodKind {
     /// A new method for `model`.
     /// - Parameters:
     ///   - classes: N
-    ///   - samples: memory rows (the training set's ``ImageDataset/originalCount``)
+    ///   - sampleIndices: the samples of the memories (the training set's ``ImageDataset/originalIndices``)
     ///   - rng: draws auxiliary weights (after the model's, so the backbone's
     ///     initialisation does not depend on the method)
-    public func make(model: Module, classes: Int, samples: Int, options: MethodOptions = MethodOptions(),
+    public func make(model: Module, classes: Int, sampleIndices: [Int], options: MethodOptions = MethodOptions(),
                      rng: inout RNG) throws -> TrainingMethod {
         switch self {
         case .ce: return CrossEntropyMethod()
         case .ls: return CrossEntropyMethod(smoothing: options.smoothing)
         case .pskd:
-            return PSKD(classes: classes, samples: samples, alphaT: options.pskdAlphaT, precision: options.lsskd.memoryPrecision)
+            return PSKD(classes: classes, sampleIndices: sampleIndices, alphaT: options.pskdAlphaT, precision: options.lsskd.memoryPrecision)
         case .cskd:
             guard let loader = options.trainLoader else { throw DataError("--method cskd", "needs the training loader") }
             return CSKD(loader: loader, temperature: options.cskdTemperature, lambda: options.cskdLambda)
@@ -84,7 +87,7 @@ extension MethodKind {
                 config.beta = 0
                 config.gamma = 0
             }
-            return LSSKD(model: staged, classes: classes, samples: samples, config: config, name: rawValue, rng: &rng)
+            return LSSKD(model: staged, classes: classes, sampleIndices: sampleIndices, config: config, name: rawValue, rng: &rng)
         }
     }
 }

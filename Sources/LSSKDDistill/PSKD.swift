@@ -13,10 +13,10 @@ public final class PSKD: TrainingMethod {
     /// P: `[samples, N]`.
     public let memory: PredictionMemory
 
-    public init(classes: Int, samples: Int, alphaT: Float = 0.8, precision: MemoryPrecision = .half) {
+    public init(classes: Int, sampleIndices: [Int], alphaT: Float = 0.8, precision: MemoryPrecision = .half) {
         self.alphaT = alphaT
         self.classes = classes
-        memory = PredictionMemory(samples: samples, width: classes, precision: precision)
+        memory = PredictionMemory(indices: sampleIndices, width: classes, precision: precision)
     }
 
     /// `[B, N]` soft targets of a batch.

@@ -13,13 +13,20 @@ public enum MemoryPrecision: String, CaseIterable, Sendable {
 /// Per-sample memory of last epoch's train-mode predictions (PS-KD's and LSSKD's P[i] and
 /// Q_s[i, j]), indexed by the sample's stable dataset index (``Batch/indices``).
 ///
+/// The memory holds one row per sample of the training set it was made for (``init(indices:width:precision:)``):
+/// a 25% fraction of CIFAR-100 needs a quarter of the rows, not rows for all 50,000 images. A small
+/// table maps each stable index to its row.
+///
 /// Each of `samples` rows holds `width` floats (N for P, M*N*M = 4 * 4N for a branch's Q,
 /// the four rotations of one image contiguous) and a flag saying whether it was ever
 /// written: a sample never seen yet (epoch 0, or dropped by `dropLast` every epoch so far)
 /// has no prediction, and its soft target falls back to the one-hot label.
 public final class PredictionMemory {
+    /// Rows: the number of samples the memory holds.
     public let samples: Int
     public let width: Int
+    /// Row of each stable dataset index, -1 for an index outside the memory's set.
+    private let rowOf: [Int32]
     public let precision: MemoryPrecision
     /// IEEE half bit patterns (``HalfPrecision``).
     private var half: [UInt16]
@@ -27,8 +34,18 @@ public final class PredictionMemory {
     /// 1 where the row holds a prediction.
     private var written: [UInt8]
 
-    public init(samples: Int, width: Int, precision: MemoryPrecision = .half) {
-        precondition(samples >= 0 && width > 0, "memory needs samples >= 0 and width > 0")
+    /// A memory for the samples with stable dataset indices `indices` (distinct, >= 0): the
+    /// training set's ``ImageDataset/originalIndices``.
+    public init(indices: [Int], width: Int, precision: MemoryPrecision = .half) {
+        precondition(width > 0, "memory needs width > 0")
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < Int(Int32.max) }, "memory indices must be in 0..<2^31")
+        var rowOf = [Int32](repeating: -1, count: (indices.max() ?? -1) + 1)
+        for (row, index) in indices.enumerated() {
+            precondition(rowOf[index] < 0, "sample index \(index) appears twice")
+            rowOf[index] = Int32(row)
+        }
+        self.rowOf = rowOf
+        let samples = indices.count
         self.samples = samples
         self.width = width
         self.precision = precision
@@ -37,18 +54,31 @@ public final class PredictionMemory {
         written = [UInt8](repeating: 0, count: samples)
     }
 
+    /// A memory for the samples with stable indices 0..<samples.
+    public convenience init(samples: Int, width: Int, precision: MemoryPrecision = .half) {
+        precondition(samples >= 0, "memory needs samples >= 0")
+        self.init(indices: Array(0..<samples), width: width, precision: precision)
+    }
+
+    /// The row of stable index `sample` (a precondition failure names an index outside the set).
+    @inline(__always) private func row(of sample: Int) -> Int {
+        precondition(sample >= 0 && sample < rowOf.count && rowOf[sample] >= 0,
+                     "sample \(sample) is not one of the memory's \(samples) samples")
+        return Int(rowOf[sample])
+    }
+
     /// Bytes held by the predictions.
     public var byteCount: Int { samples * width * (precision == .half ? 2 : 4) }
 
-    public func isWritten(_ sample: Int) -> Bool { written[sample] != 0 }
+    public func isWritten(_ sample: Int) -> Bool { written[row(of: sample)] != 0 }
 
     /// Copies row `sample` (as float32) to `out[0..<width]`; false (nothing copied) if the
     /// row was never written.
     @discardableResult
     public func read(_ sample: Int, into out: UnsafeMutablePointer<Float>) -> Bool {
-        precondition(sample >= 0 && sample < samples, "sample \(sample) outside the memory's 0..<\(samples)")
-        guard written[sample] != 0 else { return false }
-        let base = sample * width
+        let r = row(of: sample)
+        guard written[r] != 0 else { return false }
+        let base = r * width
         switch precision {
         case .half: half.withUnsafeBufferPointer { h in for k in 0..<width { out[k] = HalfPrecision.float(h[base + k]) } }
         case .fp32: single.withUnsafeBufferPointer { s in out.update(from: s.baseAddress! + base, count: width) }
@@ -65,13 +95,13 @@ public final class PredictionMemory {
 
     /// Stores `values[0..<width]` as row `sample` (rounded to half precision if so configured).
     public func write(_ sample: Int, from values: UnsafePointer<Float>) {
-        precondition(sample >= 0 && sample < samples, "sample \(sample) outside the memory's 0..<\(samples)")
-        let base = sample * width
+        let r = row(of: sample)
+        let base = r * width
         switch precision {
         case .half: half.withUnsafeMutableBufferPointer { h in for k in 0..<width { h[base + k] = HalfPrecision.bits(values[k]) } }
         case .fp32: single.withUnsafeMutableBufferPointer { s in (s.baseAddress! + base).update(from: values, count: width) }
         }
-        written[sample] = 1
+        written[r] = 1
     }
 
     // MARK: Checkpoint state

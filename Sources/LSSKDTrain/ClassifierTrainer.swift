@@ -42,6 +42,9 @@ public protocol TrainingMethod: AnyObject {
     func stateDict() -> [(String, Tensor)]
     /// Restores ``stateDict()``; throws (modifying nothing) when it does not fit.
     func loadStateDict(_ state: [String: Tensor]) throws
+    /// Top-1 accuracy of each auxiliary classifier on the evaluation split, by name (LSSKD:
+    /// `"branch1"`… with each class's M joint logits summed). Empty for methods without one.
+    func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double]
 }
 
 extension TrainingMethod {
@@ -49,6 +52,7 @@ extension TrainingMethod {
     public func beginEpoch(_ epoch: Int, epochs: Int) throws {}
     public func endEpoch(_ epoch: Int, epochs: Int) throws {}
     public func stateDict() -> [(String, Tensor)] { [] }
+    public func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double] { [:] }
     public func loadStateDict(_ state: [String: Tensor]) throws {
         guard state.isEmpty else {
             throw DataError("checkpoint", "method \(name) keeps no state, but the checkpoint has \(state.keys.sorted())")
@@ -126,6 +130,8 @@ public struct EpochMetrics: Codable, Sendable {
     public var method: String?
     /// Result on the evaluation split (the test set, or the held-out val split: see `evalSet`).
     public var test: EvalResult?
+    /// Top-1 of the method's auxiliary classifiers on the same split (LSSKD's branches), if any.
+    public var auxiliaryTop1: [String: Double]?
     /// "test" or "val".
     public var evalSet: String
     public var seconds: Double
@@ -308,11 +314,12 @@ public final class ClassifierTrainer {
             try method.endEpoch(epoch, epochs: config.epochs)
             let seconds = Date().timeIntervalSince(start)
             let testResult = try test.map { try evaluate(model, on: $0) }
+            let auxTop1 = try test.map { try method.evaluateAuxiliary(model: model, on: $0) } ?? [:]
             let denom = Double(max(seen, 1))
             let termMeans = termSums.mapValues { $0 / denom }
             let m = EpochMetrics(epoch: epoch, learningRate: lr, trainLoss: lossSum / denom,
                                  trainTop1: Double(correct) / denom, terms: termMeans, method: method.name,
-                                 test: testResult, evalSet: evalSetName,
+                                 test: testResult, auxiliaryTop1: auxTop1.isEmpty ? nil : auxTop1, evalSet: evalSetName,
                                  seconds: seconds, imagesPerSecond: Double(seen) / seconds)
             history.append(m)
             try appendMetrics(m)
@@ -332,6 +339,9 @@ public final class ClassifierTrainer {
             if let t = testResult {
                 line += String(format: ", %@ top-1 %.2f%%, top-5 %.2f%%, ECE %.4f", evalSetName, 100 * t.top1, 100 * t.top5,
                                t.ece)
+            }
+            if !auxTop1.isEmpty {
+                line += " (" + auxTop1.keys.sorted().map { String(format: "%@ %.2f%%", $0, 100 * auxTop1[$0]!) }.joined(separator: ", ") + ")"
             }
             report(.epoch(line))
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import LSSKDData
+import LSSKDDistill
+import LSSKDModels
 import LSSKDNN
 import LSSKDTensor
 import LSSKDTrain
@@ -51,5 +53,26 @@ struct EvalCommand: ParsableCommand {
         print(String(format: "%@ on %@ %@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, ECE %.4f, %.0f images/s",
                      modelName, spec.description, split, r.count, 100 * r.top1, 100 * r.top5, r.loss, r.ece,
                      Double(r.count) / seconds))
+        if let branches = try auxiliaryBranchAccuracy(file: file, loader: loader) {
+            print("auxiliary branches (each class's 4 joint logits summed, unrotated images): " +
+                  branches.keys.sorted().map { String(format: "%@ top-1 %.2f%%", $0, 100 * branches[$0]!) }.joined(separator: ", "))
+        }
+    }
+
+    /// Per-branch accuracy of an LSSKD/SAD checkpoint (its `aux.*` tensors); nil for other
+    /// files (other methods, exported models: export drops the branches).
+    func auxiliaryBranchAccuracy(file: ModelFile, loader: BatchLoader) throws -> [String: Double]? {
+        guard let method = file.metadata["method"], method == "lsskd" || method == "sad",
+              let staged = file.model as? StagedModel else { return nil }
+        let archive = try TensorArchive.read(from: file.path)
+        var state = [String: Tensor]()
+        for n in archive.names where n.hasPrefix("aux.") { state[String(n.dropFirst(4))] = archive[n] }
+        guard !state.isEmpty else { return nil }
+        var config = LSSKDConfig()
+        config.alphaT = 0  // branches only: no memories are needed to evaluate
+        var rng = RNG(seed: 0)
+        let lsskd = LSSKD(model: staged, classes: file.classes, sampleIndices: [], config: config, rng: &rng)
+        do { try lsskd.auxiliary!.loadStateDict(state) } catch { throw CLIError("\(file.path): auxiliary branches do not fit \(file.name): \(error)") }
+        return try lsskd.evaluateAuxiliary(model: file.model, on: loader)
     }
 }

@@ -48,6 +48,21 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "kd: temperature.")
     var kdTemperature: Float = 4
 
+    @Option(help: "cskd: temperature of the class-wise KL.")
+    var cskdTemperature: Float = 4
+
+    @Option(help: "cskd: weight lambda of the class-wise KL.")
+    var cskdLambda: Float = 1
+
+    @Option(help: "tfkd: alpha (weight of the virtual-teacher term; CE gets 1 - alpha).")
+    var tfkdAlpha: Float = 0.1
+
+    @Option(help: "tfkd: temperature of the virtual teacher.")
+    var tfkdTemperature: Float = 20
+
+    @Option(help: "tfkd: multiplier of the virtual-teacher KL (mean over batch x classes, as nn.KLDivLoss()).")
+    var tfkdMultiplier: Float = 100
+
     @Option(help: "Dataset as KIND:DIR, KIND one of \(DataSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var data = DataSpec(argument: "fashion-mnist:/usr/share/datasets/fashion-mnist")!
 
@@ -168,6 +183,15 @@ struct TrainCommand: ParsableCommand {
         o.pskdAlphaT = alphaT
         o.smoothing = smoothing
         o.kdTemperature = kdTemperature
+        guard cskdTemperature > 0, cskdLambda >= 0 else { throw ValidationError("--cskd-temperature must be > 0 and --cskd-lambda >= 0") }
+        guard tfkdAlpha >= 0 && tfkdAlpha <= 1, tfkdTemperature > 0, tfkdMultiplier >= 0 else {
+            throw ValidationError("--tfkd-alpha must be in [0, 1], --tfkd-temperature > 0, --tfkd-multiplier >= 0")
+        }
+        o.cskdTemperature = cskdTemperature
+        o.cskdLambda = cskdLambda
+        o.tfkdAlpha = tfkdAlpha
+        o.tfkdTemperature = tfkdTemperature
+        o.tfkdMultiplier = tfkdMultiplier
         if kind == .kd && teacher == nil { throw ValidationError("--method kd needs --teacher FILE") }
         return (kind, o)
     }
@@ -243,7 +267,7 @@ struct TrainCommand: ParsableCommand {
         options.trainLoader = trainLoader
         let trainingMethod: TrainingMethod
         do {
-            trainingMethod = try kind.make(model: net, classes: trainSet.classCount, samples: trainSet.originalCount,
+            trainingMethod = try kind.make(model: net, classes: trainSet.classCount, sampleIndices: trainSet.originalIndices,
                                            options: options, rng: &rng)
         } catch { throw CLIError("\(error)") }
         var methodLine = "method: \(kind.rawValue)"

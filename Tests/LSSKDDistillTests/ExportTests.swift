@@ -17,7 +17,7 @@ final class ExportTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ds = syntheticDataset(count: 6, size: 8, classes: 3)
         var (net, rng) = try tinyResNet()
-        let method = try MethodKind.lsskd.make(model: net, classes: 3, samples: ds.originalCount, rng: &rng)
+        let method = try MethodKind.lsskd.make(model: net, classes: 3, sampleIndices: ds.originalIndices, rng: &rng)
         let trainer = try ClassifierTrainer(model: net, method: method, train: loader(ds, batch: 3), test: nil,
                                             config: TrainConfig(epochs: 1, schedule: .constant(0.05)), metricsURL: nil)
         trainer.checkpointPath = dir + "/ckpt.lsk"

@@ -10,7 +10,7 @@ final class GradientFlowTests: XCTestCase {
     private func setUp(_ config: LSSKDConfig) throws -> (StagedNetwork, LSSKD, StepOutput) {
         let ds = syntheticDataset(count: 4, size: 8, classes: 3)
         var (net, rng) = try tinyResNet()
-        let method = LSSKD(model: net, classes: 3, samples: ds.originalCount, config: config, rng: &rng)
+        let method = LSSKD(model: net, classes: 3, sampleIndices: ds.originalIndices, config: config, rng: &rng)
         net.train(); method.auxiliary!.train()
         net.zeroGrad(); method.auxiliary!.zeroGrad()
         let out = try method.step(model: net, batch: loader(ds, batch: 2).batch(epoch: 0, index: 0), epoch: 0, epochs: 2)
@@ -67,7 +67,7 @@ final class GradientFlowTests: XCTestCase {
     func testKLValueIsKL() throws {
         let ds = syntheticDataset(count: 4, size: 8, classes: 3)
         var (net, rng) = try tinyResNet()
-        let method = LSSKD(model: net, classes: 3, samples: ds.originalCount, rng: &rng)
+        let method = LSSKD(model: net, classes: 3, sampleIndices: ds.originalIndices, rng: &rng)
         net.train(); method.auxiliary!.train()
         let batch = loader(ds, batch: 2).batch(epoch: 0, index: 0)
         let out = try Autograd.withNoGrad { try method.step(model: net, batch: batch, epoch: 0, epochs: 2) }
@@ -95,7 +95,7 @@ final class GradientFlowTests: XCTestCase {
         var rng = RNG(seed: 1)
         let net = try ModelZoo.make(name: "resnet20", inChannels: 3, classes: 100, rng: &rng)
         let before = net.parameterCount
-        let method = LSSKD(model: net, classes: 100, samples: 10, rng: &rng)
+        let method = LSSKD(model: net, classes: 100, sampleIndices: Array(0..<10), rng: &rng)
         XCTAssertEqual(net.parameterCount, before)
         XCTAssertEqual(before, 278_324)  // LSSKD.md: 0.278M
         XCTAssertEqual(method.auxiliary!.parameterCount, 762_992)  // LSSKD.md: 0.763M

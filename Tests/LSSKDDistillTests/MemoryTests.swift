@@ -21,6 +21,29 @@ final class MemoryTests: XCTestCase {
         XCTAssertThrowsError(try PredictionMemory(samples: 4, width: 5).load(Dictionary(uniqueKeysWithValues: m.stateDict(prefix: "p")), prefix: "p"))
     }
 
+    /// A memory for a subset (a --fraction run) has one row per sample of the subset, addressed
+    /// by the samples' stable indices; the checkpoint state has the subset's size.
+    func testSubsetMemoryHasOneRowPerSample() throws {
+        let m = PredictionMemory(indices: [40, 7, 2], width: 2, precision: .fp32)
+        XCTAssertEqual(m.samples, 3)
+        XCTAssertEqual(m.byteCount, 3 * 2 * 4)
+        let a: [Float] = [0.25, 0.75], b: [Float] = [0.5, 0.5]
+        a.withUnsafeBufferPointer { m.write(40, from: $0.baseAddress!) }
+        b.withUnsafeBufferPointer { m.write(2, from: $0.baseAddress!) }
+        XCTAssertEqual(m.row(40), a)
+        XCTAssertEqual(m.row(2), b)
+        XCTAssertNil(m.row(7))
+        XCTAssertFalse(m.isWritten(7))
+        let state = Dictionary(uniqueKeysWithValues: m.stateDict(prefix: "p"))
+        XCTAssertEqual(state["p.written"]?.count, 3)
+        let copy = PredictionMemory(indices: [40, 7, 2], width: 2, precision: .fp32)
+        try copy.load(state, prefix: "p")
+        XCTAssertEqual(copy.row(40), a)
+        XCTAssertEqual(copy.row(2), b)
+        // A subset of the 50,000 CIFAR-100 images: memory sized by the 2 samples, not by index 49,999.
+        XCTAssertEqual(PredictionMemory(indices: [3, 49_999], width: 400).byteCount, 2 * 400 * 2)
+    }
+
     func testScheduleIsPSKDs() {
         XCTAssertEqual(SoftTargets.alpha(alphaT: 0.8, epoch: 0, epochs: 10), 0)
         XCTAssertEqual(SoftTargets.alpha(alphaT: 0.8, epoch: 1, epochs: 10), 0.16, accuracy: 1e-7)
@@ -34,7 +57,7 @@ final class MemoryTests: XCTestCase {
         let ds = syntheticDataset(count: 8, size: 8, classes: 3)
         let (net, rngAfter) = try tinyResNet()
         var rng = rngAfter
-        let method = LSSKD(model: net, classes: 3, samples: ds.originalCount, rng: &rng)
+        let method = LSSKD(model: net, classes: 3, sampleIndices: ds.originalIndices, rng: &rng)
         let l = loader(ds, batch: 4)
         net.train(); method.auxiliary!.train()
         let batch = l.batch(epoch: 0, index: 0)
@@ -106,7 +129,7 @@ final class MemoryTests: XCTestCase {
     func testPSKDTargets() throws {
         let ds = syntheticDataset(count: 8, size: 8, classes: 3)
         let (net, _) = try tinyResNet()
-        let method = PSKD(classes: 3, samples: ds.originalCount, alphaT: 0.8)
+        let method = PSKD(classes: 3, sampleIndices: ds.originalIndices, alphaT: 0.8)
         net.train()
         let batch = loader(ds, batch: 4).batch(epoch: 0, index: 0)
         XCTAssertEqual(method.targets(labels: batch.labels, indices: batch.indices, epoch: 0, epochs: 2).scalars,

@@ -26,7 +26,7 @@ final class TrainerTests: XCTestCase {
             var trng = RNG(seed: 77)
             options.teacher = try ModelZoo.make(name: "resnet8x4", inChannels: 3, classes: 3, rng: &trng)
         }
-        let method = try kind.make(model: net, classes: 3, samples: ds.originalCount, options: options, rng: &rng)
+        let method = try kind.make(model: net, classes: 3, sampleIndices: ds.originalIndices, options: options, rng: &rng)
         let config = TrainConfig(epochs: epochs, schedule: .multiStep(0.05, milestones: [1]), momentum: 0.9, nesterov: true)
         return try ClassifierTrainer(model: net, method: method, train: train, test: nil,
                                      config: config, metricsURL: nil)
@@ -109,7 +109,7 @@ final class TrainerTests: XCTestCase {
             var rng = RNG(seed: 1)
             let net = try ModelZoo.make(name: name, inChannels: 3, classes: 5, rng: &rng)
             let backbone = net.parameterCount
-            let method = try MethodKind.lsskd.make(model: net, classes: 5, samples: ds.originalCount, rng: &rng)
+            let method = try MethodKind.lsskd.make(model: net, classes: 5, sampleIndices: ds.originalIndices, rng: &rng)
             let trainer = try ClassifierTrainer(model: net, method: method, train: loader(ds, batch: 2), test: nil,
                                                 config: TrainConfig(epochs: 1, schedule: .constant(0.01)), metricsURL: nil)
             let h = try trainer.run(report: { _ in })

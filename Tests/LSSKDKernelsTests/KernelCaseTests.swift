@@ -16,6 +16,8 @@ final class KernelCaseTests: XCTestCase {
     func testAPI() { run("api") }
     func testGEMM() { run("gemm") }
     func testConv() { run("conv") }
+    func testDepthwiseConv() { run("dwconv") }
+    func testWinograd() { run("winograd") }
     func testEltwise() { run("eltwise") }
     func testNorm() { run("norm") }
     func testPool() { run("pool") }

@@ -88,11 +88,31 @@ typedef enum lsk_conv_pass { LSK_CONV_FWD = 0, LSK_CONV_BWD_DATA = 1, LSK_CONV_B
 typedef enum lsk_conv_algo {
     LSK_CONV_ALGO_GEMM_1X1 = 0,      /* 1x1, stride 1, pad 0: the image is the column matrix */
     LSK_CONV_ALGO_IM2COL_GEMM = 1,   /* im2col + GEMM (fwd, bwd_weight); GEMM + col2im (bwd_data) */
-    LSK_CONV_ALGO_TRANSPOSED_GEMM = 2 /* bwd_data, stride 1: forward conv of dy with the
+    LSK_CONV_ALGO_TRANSPOSED_GEMM = 2, /* bwd_data, stride 1: forward conv of dy with the
                                          flipped, transposed kernel (no col2im scatter) */
+    LSK_CONV_ALGO_WINOGRAD_F4X4 = 3, /* 3x3 stride 1, groups 1: F(4x4,3x3) (ops/winograd.c) */
+    LSK_CONV_ALGO_DEPTHWISE_DIRECT = 4 /* groups == channels, 3x3/5x5, stride 1/2, pad <= k-1:
+                                          direct SIMD per channel plane (ops/dwconv.c) */
 } lsk_conv_algo;
 
 lsk_conv_algo lsk_conv_choose_algo(const lsk_conv_geom *g, lsk_conv_pass pass);
+/* 1 when the direct depthwise kernel takes the shape (rule: ops/conv.c). */
+int lsk_conv_depthwise_applies(const lsk_conv_geom *g);
+
+/* Which algorithms lsk_conv_choose_algo may pick: AUTO = the measured per-shape rule;
+ * GEMM = never Winograd; WINOGRAD = Winograd wherever it applies. Initial value from the
+ * environment variable LSK_CONV_ALGO=auto|gemm|winograd (read once); tests and benchmarks
+ * switch it with lsk_conv_set_policy (not thread-safe against concurrent conv calls). */
+typedef enum lsk_conv_policy { LSK_CONV_POLICY_AUTO = 0, LSK_CONV_POLICY_GEMM = 1, LSK_CONV_POLICY_WINOGRAD = 2 } lsk_conv_policy;
+void lsk_conv_set_policy(lsk_conv_policy policy);
+lsk_conv_policy lsk_conv_get_policy(void);
+
+/* Winograd F(4x4,3x3) (ops/winograd.c). applies: 3x3, stride 1, groups 1 (bwd_data also
+ * pad <= 2). Inputs already validated. */
+int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass);
+lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b);
+lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w,
+                                      int accumulate);
 
 /* im2col + GEMM implementations (ops/conv-gemm.c). Inputs already validated. */
 lsk_status lsk_conv_gemm_fwd(const lsk_conv_geom *g, lsk_conv_algo algo, float *y,

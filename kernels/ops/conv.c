@@ -1,10 +1,13 @@
 /*
  * 2-D convolution entry points (include/lsk_conv.h): argument validation and the
- * algorithm choice. The algorithms live in conv-gemm.c (im2col + lsk_sgemm); Winograd
- * and a direct depthwise path will be added to lsk_conv_choose_algo and dispatched below.
- * See docs/conv.md for the design and the measured numbers.
+ * algorithm choice (lsk_conv_choose_algo), then dispatch to one of the algorithms:
+ * im2col + GEMM (conv-gemm.c), Winograd F(4x4,3x3) (winograd.c) and the direct depthwise
+ * kernel (dwconv.c). See docs/conv.md for the design and the measured numbers.
  */
+#include <stdlib.h>
+#include <string.h>
 #include "../conv/conv-internal.h"
+#include "../dwconv/dwconv-internal.h"
 
 /* Fills g from d after checking every contract of lsk_conv2d_desc (sizes, divisibility,
  * padded input >= kernel, no size_t overflow of any tensor or workspace size). */
@@ -52,8 +55,15 @@ lsk_status lsk_conv2d_output_size(const lsk_conv2d_desc *d, size_t *out_height, 
 }
 
 /*
- * The algorithm choice, per shape and pass (one place, so Winograd F(4x4,3x3) for 3x3
- * stride-1 layers and a direct depthwise kernel for groups == channels slot in here):
+ * The algorithm choice, per shape and pass (one place for every rule):
+ *  - 3x3, stride 1, groups 1, fwd and bwd_data (bwd_data: pad <= 2): Winograd F(4x4,3x3)
+ *    (ops/winograd.c) where winograd_pays (measured rule below), or everywhere it applies
+ *    with LSK_CONV_ALGO=winograd; LSK_CONV_ALGO=gemm never picks it. bwd_weight stays on
+ *    im2col + GEMM.
+ *  - depthwise (groups == in_channels == out_channels), 3x3 or 5x5, stride 1 or 2 (equal),
+ *    pad <= kernel - 1: the direct depthwise kernel, all three passes
+ *    (lsk_conv_depthwise_applies; after Winograd, which needs groups == 1, so the two only
+ *    meet at one channel, where Winograd's rule declines unless forced by the policy).
  *  - 1x1, stride 1, pad 0: plain GEMMs on the images themselves (no im2col).
  *  - bwd_data with stride 1 and pad <= kernel - 1: a forward convolution of dy with the
  *    spatially flipped, channel-transposed kernel and padding kernel - 1 - pad. Same FLOPs
@@ -61,9 +71,57 @@ lsk_status lsk_conv2d_output_size(const lsk_conv2d_desc *d, size_t *out_height, 
  *    scatter-add of col2im (a read-modify-write of dx per kernel tap) becomes an im2col write.
  *  - otherwise im2col + GEMM (bwd_data: GEMM into columns, then col2im).
  */
+/* Winograd policy: LSK_CONV_ALGO from the environment on first use, then lsk_conv_set_policy. */
+static int g_policy = -1;
+
+void lsk_conv_set_policy(lsk_conv_policy policy) { g_policy = (int)policy; }
+
+lsk_conv_policy lsk_conv_get_policy(void) {
+    if (g_policy < 0) {
+        const char *env = getenv("LSK_CONV_ALGO");
+        g_policy = env && strcmp(env, "gemm") == 0       ? LSK_CONV_POLICY_GEMM
+                   : env && strcmp(env, "winograd") == 0 ? LSK_CONV_POLICY_WINOGRAD
+                                                         : LSK_CONV_POLICY_AUTO;
+    }
+    return (lsk_conv_policy)g_policy;
+}
+
+/* Winograd F(4x4,3x3) vs (transposed) im2col+GEMM for a 3x3 stride-1 layer (fwd, and
+ * bwd_data, whose transposed problem swaps cin and cout), from the paired table in
+ * docs/conv.md ("Winograd", choice rule; batch 256, maps 8x8..32x32, one thread, both
+ * algorithms alternated in one run):
+ *  - min(cin, cout) >= 16: Winograd (Winograd / GEMM time 0.39-0.62 from 24 channels up;
+ *    16 channels: fwd 0.58-0.86, bwd_data 0.62-1.02);
+ *  - fewer channels: GEMM (8 channels: 1.10-1.38, the RGB stem 3->16: 1.26-1.29): per tile
+ *    and channel, the gather/scatter and the transforms cost about as much as the 4x fewer
+ *    multiply-adds save when the GEMMs are this thin;
+ *  - output maps below 8x8 stay on GEMM (not measured; a partial 4x4 tile wastes up to 3/4
+ *    of its work there). */
+static int winograd_pays(const lsk_conv_geom *g) {
+    const lsk_conv2d_desc *d = &g->d;
+    return LSK_MIN(d->in_channels, d->out_channels) >= 16 && g->ho >= 8 && g->wo >= 8;
+}
+
+/* Direct depthwise kernel (ops/dwconv.c), every pass: groups == in_channels ==
+ * out_channels (channel multiplier 1), square 3x3 or 5x5 kernel, equal strides 1 or 2,
+ * padding <= kernel - 1 on each axis (unequal pads allowed). Memory-bound: one read and
+ * one write of each plane per pass instead of a kh*kw-row im2col and per-channel 1-row
+ * GEMMs (docs/conv.md, "Depthwise"). */
+int lsk_conv_depthwise_applies(const lsk_conv_geom *g) {
+    const lsk_conv2d_desc *d = &g->d;
+    return d->groups == d->in_channels && d->groups == d->out_channels && d->kernel_h == d->kernel_w &&
+           (d->kernel_h == 3 || d->kernel_h == 5) && d->stride_h == d->stride_w &&
+           (d->stride_h == 1 || d->stride_h == 2) && d->pad_h < d->kernel_h && d->pad_w < d->kernel_w;
+}
+
 lsk_conv_algo lsk_conv_choose_algo(const lsk_conv_geom *g, lsk_conv_pass pass) {
     const lsk_conv2d_desc *d = &g->d;
     const int unit_stride = d->stride_h == 1 && d->stride_w == 1;
+    const lsk_conv_policy policy = lsk_conv_get_policy();
+    if (policy != LSK_CONV_POLICY_GEMM && lsk_conv_winograd_applies(g, pass) &&
+        (policy == LSK_CONV_POLICY_WINOGRAD || winograd_pays(g)))
+        return LSK_CONV_ALGO_WINOGRAD_F4X4;
+    if (lsk_conv_depthwise_applies(g)) return LSK_CONV_ALGO_DEPTHWISE_DIRECT;
     if (d->kernel_h == 1 && d->kernel_w == 1 && unit_stride && d->pad_h == 0 && d->pad_w == 0)
         return LSK_CONV_ALGO_GEMM_1X1;
     if (pass == LSK_CONV_BWD_DATA && unit_stride && d->pad_h < d->kernel_h && d->pad_w < d->kernel_w)
@@ -77,7 +135,10 @@ lsk_status lsk_conv2d_fwd(const lsk_conv2d_desc *d, float *y, const float *x, co
     if (s != LSK_OK) return s;
     LSK_CHECK(y != NULL && x != NULL && w != NULL);
     if (d->batch == 0) return LSK_OK;
-    return lsk_conv_gemm_fwd(&g, lsk_conv_choose_algo(&g, LSK_CONV_FWD), y, x, w, b);
+    const lsk_conv_algo algo = lsk_conv_choose_algo(&g, LSK_CONV_FWD);
+    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) return lsk_conv_winograd_fwd(&g, y, x, w, b);
+    if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_fwd(&g, y, x, w, b);
+    return lsk_conv_gemm_fwd(&g, algo, y, x, w, b);
 }
 
 lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const float *dy, const float *w, int accumulate) {
@@ -87,7 +148,10 @@ lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const float 
     LSK_CHECK(dx != NULL && dy != NULL && w != NULL);
     LSK_CHECK(accumulate == 0 || accumulate == 1);
     if (d->batch == 0) return LSK_OK;
-    return lsk_conv_gemm_bwd_data(&g, lsk_conv_choose_algo(&g, LSK_CONV_BWD_DATA), dx, dy, w, accumulate != 0);
+    const lsk_conv_algo algo = lsk_conv_choose_algo(&g, LSK_CONV_BWD_DATA);
+    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) return lsk_conv_winograd_bwd_data(&g, dx, dy, w, accumulate != 0);
+    if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_bwd_data(&g, dx, dy, w, accumulate != 0);
+    return lsk_conv_gemm_bwd_data(&g, algo, dx, dy, w, accumulate != 0);
 }
 
 lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db, const float *dy, const float *x,
@@ -104,6 +168,7 @@ lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db,
         }
         return LSK_OK;
     }
-    return lsk_conv_gemm_bwd_weight(&g, lsk_conv_choose_algo(&g, LSK_CONV_BWD_WEIGHT), dw, db, dy, x,
-                                    accumulate != 0);
+    const lsk_conv_algo algo = lsk_conv_choose_algo(&g, LSK_CONV_BWD_WEIGHT);
+    if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_bwd_weight(&g, dw, db, dy, x, accumulate != 0);
+    return lsk_conv_gemm_bwd_weight(&g, algo, dw, db, dy, x, accumulate != 0);
 }

@@ -1,10 +1,14 @@
 /* Plane-copy microkernels, portable C: the copy is libc's memcpy (already vectorised and tuned
- * for every CPU), the add a plain loop the compiler may vectorise. */
+ * for every CPU; no prefetch, no streaming stores: copy_nt = copy), the add a plain loop the
+ * compiler may vectorise. */
 #include <stddef.h>
 #include <string.h>
 #include "shuffle-ukernels.h"
 
-void lsk_f32_copy_ukernel_u1__scalar(size_t n, const float *x, float *y) { memcpy(y, x, n * sizeof(float)); }
+void lsk_f32_copy_ukernel_u1__scalar(size_t n, const float *x, float *y, size_t prefetch) {
+    (void)prefetch;
+    memcpy(y, x, n * sizeof(float));
+}
 
 void lsk_f32_vacc_ukernel_u4__scalar(size_t n, const float *x, float *y) {
     size_t i = 0;
@@ -17,5 +21,8 @@ void lsk_f32_vacc_ukernel_u4__scalar(size_t n, const float *x, float *y) {
     for (; i < n; i++) y[i] += x[i];
 }
 
+static void scalar_store_fence(void) {} /* plain stores only: nothing to order */
+
 const lsk_shuffle_ukernels lsk_shuffle_ukernels__scalar = {lsk_f32_copy_ukernel_u1__scalar,
-                                                           lsk_f32_vacc_ukernel_u4__scalar};
+                                                           lsk_f32_copy_ukernel_u1__scalar,
+                                                           lsk_f32_vacc_ukernel_u4__scalar, scalar_store_fence};

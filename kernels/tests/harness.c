@@ -7,8 +7,10 @@
 typedef struct { const char *name; void (*fn)(lsk_tctx *); } family_entry;
 static const family_entry k_families[] = {
     {"api", lsk_test_api},       {"gemm", lsk_test_gemm},   {"conv", lsk_test_conv},
+    {"dwconv", lsk_test_dwconv},
     {"eltwise", lsk_test_eltwise}, {"norm", lsk_test_norm}, {"pool", lsk_test_pool},
     {"linear", lsk_test_linear}, {"loss", lsk_test_loss}, {"shuffle", lsk_test_shuffle},
+    {"winograd", lsk_test_winograd},
     {"invalid", lsk_test_invalid},
 };
 
@@ -84,8 +86,14 @@ void lsk_tfree(void *p) { free(p); }
 
 int lsk_tests_run_counts(const char *filter, int verbose, int *passed, int *failed) {
     int total_pass = 0, total_fail = 0;
+    /* A filter that names a family exactly runs that family alone ("conv" is not also
+     * "dwconv"); any other filter runs every family whose name contains it. */
+    int exact = 0;
+    for (size_t i = 0; filter && *filter && i < sizeof k_families / sizeof k_families[0]; i++)
+        if (strcmp(k_families[i].name, filter) == 0) exact = 1;
     for (size_t i = 0; i < sizeof k_families / sizeof k_families[0]; i++) {
-        if (filter && *filter && !strstr(k_families[i].name, filter)) continue;
+        if (filter && *filter && (exact ? strcmp(k_families[i].name, filter) != 0 : !strstr(k_families[i].name, filter)))
+            continue;
         lsk_tctx t = {0, 0, verbose, 0x5EEDull + i, k_families[i].name};
         memset(g_isa_checks, 0, sizeof g_isa_checks);
         k_families[i].fn(&t);

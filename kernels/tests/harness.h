@@ -20,7 +20,8 @@ typedef struct lsk_tctx {
     const char *family;
 } lsk_tctx;
 
-/* Runs the families whose name contains `filter` (NULL or "" = all). Prints one line
+/* Runs the family named `filter` exactly if there is one, else the families whose name contains
+ * `filter` (NULL or "" = all). Prints one line
  * per failure and a summary "N passed, N failed". Returns the number of failures. */
 int lsk_tests_run(const char *filter, int verbose);
 /* Same, also returning counts. */
@@ -56,6 +57,7 @@ void lsk_tfree(void *p);
 /* Families (one file each). */
 void lsk_test_gemm(lsk_tctx *t);
 void lsk_test_conv(lsk_tctx *t);
+void lsk_test_dwconv(lsk_tctx *t);
 void lsk_test_eltwise(lsk_tctx *t);
 void lsk_test_norm(lsk_tctx *t);
 void lsk_test_pool(lsk_tctx *t);
@@ -63,6 +65,7 @@ void lsk_test_linear(lsk_tctx *t);
 void lsk_test_loss(lsk_tctx *t);
 void lsk_test_shuffle(lsk_tctx *t);
 void lsk_test_api(lsk_tctx *t);
+void lsk_test_winograd(lsk_tctx *t);
 void lsk_test_invalid(lsk_tctx *t);
 
 #endif

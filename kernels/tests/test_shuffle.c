@@ -5,6 +5,9 @@
  * tail of 4, 8 and 16 lanes), 64 and 67, batch 1..3, odd channel splits. Independent checks:
  * the documented permutation on a hand-written case (C = 6, g = 2 and 3), backward(forward(x))
  * = x, and the fused forms against the plain shuffle composed with an explicit concat/split.
+ * The microkernels are also tested directly (every destination alignment: the streaming copy
+ * has an aligned head), and one case per path is large enough for the streaming-store path
+ * (LSK_SHUFFLE_NT_MIN_BYTES).
  * Tolerance: exact (rtol = atol = 0). The kernels only move floats, and the accumulating
  * backward adds one float to another, as the oracle does, so every result is bit-identical.
  * Outputs start as NaN (lsk_talloc) and carry a guard word after their end.
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "harness.h"
+#include "../shuffle/shuffle-ukernels.h"
 
 #define GUARD 777.0f
 
@@ -134,10 +138,53 @@ static void check_known(lsk_tctx *t) {
                "concat_shuffle_fwd with an empty part (NULL)");
 }
 
+/* The active path's microkernels: copy, copy_nt and vacc for n = 1..67 (every vector tail and
+ * head length) and around 1 KiB planes, the destination at every float offset modulo 64 bytes
+ * (the streaming copy stores ordinarily up to a 64-byte boundary, then streams), the source
+ * misaligned independently, prefetch distance 0 and 8 KiB; a guard word on each side. */
+static void check_ukernels(lsk_tctx *t, const char *isa) {
+    enum { MAXN = 1031, PAD = 32 };
+    static const size_t big[] = {255, 256, 257, 1024, 1031};
+    const lsk_shuffle_ukernels *uk = lsk_shuffle_get_ukernels(lsk_get_isa());
+    float *x = lsk_talloc(MAXN + PAD), *buf = lsk_talloc(MAXN + PAD), *want = lsk_talloc(MAXN);
+    lsk_trand_fill(t, x, MAXN + PAD, -1.0f, 1.0f);
+    int failures = 0, cases = 0;
+    char msg[160];
+    for (size_t ni = 0; ni < 67 + sizeof big / sizeof big[0]; ni++) {
+        const size_t n = ni < 67 ? ni + 1 : big[ni - 67];
+        for (size_t off = 0; off < 16; off++)
+            for (int kind = 0; kind < 3; kind++) { /* 0 copy, 1 copy_nt, 2 vacc */
+                const float *src = x + (off * 7 + n) % PAD;
+                float *y = buf + 1 + off; /* y[-1] and y[n] are guards */
+                const size_t prefetch = (n + off) % 2 ? 8192 : 0;
+                for (size_t i = 0; i < n + 2; i++) buf[off + i] = GUARD;
+                if (kind == 2) lsk_trand_fill(t, y, n, -1.0f, 1.0f);
+                for (size_t i = 0; i < n; i++) want[i] = kind == 2 ? y[i] + src[i] : src[i];
+                if (kind == 0) uk->copy(n, src, y, prefetch);
+                else if (kind == 1) uk->copy_nt(n, src, y, prefetch), uk->store_fence();
+                else uk->vacc(n, src, y);
+                int ok = y[-1] == GUARD && y[n] == GUARD;
+                for (size_t i = 0; i < n; i++) ok &= y[i] == want[i];
+                cases++;
+                if (!ok && failures++ < 5) {
+                    snprintf(msg, sizeof msg, "shuffle ukernel %s %s n=%zu dst offset %zu floats prefetch=%zu",
+                             kind == 0 ? "copy" : kind == 1 ? "copy_nt" : "vacc", isa, n, off, prefetch);
+                    lsk_tcheck(t, 0, msg);
+                }
+            }
+    }
+    if (!failures) {
+        snprintf(msg, sizeof msg, "%d shuffle ukernel cases %s", cases, isa);
+        lsk_tcheck(t, 1, msg);
+    }
+    lsk_tfree(x), lsk_tfree(buf), lsk_tfree(want);
+}
+
 void lsk_test_shuffle(lsk_tctx *t) {
     check_known(t);
     LSK_FOR_EACH_ISA(isa) {
         const char *name = lsk_isa_name((lsk_isa)isa);
+        check_ukernels(t, name);
         for (int thr = 1; thr <= 2; thr++) {
             lsk_set_num_threads(thr);
             for (size_t hw = 1; hw <= 19; hw++) /* every tail length of 4-, 8- and 16-lane vectors */
@@ -153,6 +200,10 @@ void lsk_test_shuffle(lsk_tctx *t) {
             check_shape(t, 3, 120, 120, 64, 3, name, thr);
             check_shape(t, 3, 40, 24, 300, 1, name, thr);  /* identity: whole-run copies */
             check_shape(t, 2, 24, 40, 300, 64, name, thr); /* g = C: identity too */
+            /* streaming-store path: 6 channels, odd planes (unaligned, so every plane has an
+             * ordinary head and tail), groups 2, 3 and 1 (identity) over the paths and threads */
+            const size_t big_hw = LSK_SHUFFLE_NT_MIN_BYTES / sizeof(float) / 12 + 3;
+            check_shape(t, 2, 3, 3, big_hw, 1 + (size_t)(isa + thr) % 3, name, thr);
         }
     }
     lsk_set_num_threads(0);

@@ -2,7 +2,9 @@
  * Channel shuffle benchmarks on ShuffleNet shapes (batch 256, 16x16 planes): stage-2 widths of
  * ShuffleNetV2 1.0x (116 channels, g = 2) and of ShuffleNet v1 g = 3 (240), and 240 with g = 2.
  * Kernel "copy" is the reference: a plain copy of the same tensor (memcpy per batch image,
- * OpenMP over the batch), i.e. what the memory system allows. GB/s counts bytes read + written
+ * OpenMP over the batch), i.e. what the memory system allows. (glibc copies these 118-240 KiB
+ * images with rep movsb, which writes lines without reading them first; the shuffles match that
+ * with streaming stores on large tensors, docs/edge-kernels.md section 2.) GB/s counts bytes read + written
  * once (8 per element; the accumulating backward is not timed).
  * PyTorch peer: tools/bench/peers/shuffle.py (same kernel and shape strings).
  */

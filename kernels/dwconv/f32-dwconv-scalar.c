@@ -1,0 +1,10 @@
+/* Depthwise-convolution microkernels, portable-C instantiation of f32-dwconv.h
+ * (lsk_f32_dwconv_<op>_ukernel_<tile>__scalar): the reference the SIMD paths are tested
+ * against through the operator, and the path of CPUs without AVX2 / NEON. */
+#include <stddef.h>
+#include "dwconv-internal.h"
+
+#include "../eltwise/vec-scalar.h"
+#define DW_VINT2(a, b, lo, hi) ((lo) = (a), (hi) = (b))
+#define DW_VZTAIL(v, n) ((void)(n), (v)) /* VLEN 1: never a partial vector */
+#include "f32-dwconv.h"

@@ -1,0 +1,366 @@
+/*
+ * Winograd F(4x4, 3x3) convolution for 3x3 stride-1 ungrouped layers (forward, and
+ * bwd_data as the forward convolution of dy with the flipped, channel-transposed kernel and
+ * padding 2 - pad). Math, layout and measurements: kernels/winograd/winograd-internal.h and
+ * docs/conv.md ("Winograd").
+ *
+ * Tiles. Output tile (n, ty, tx) covers output rows 4ty..4ty+3 and columns 4tx..4tx+3 of
+ * image n and reads the 6x6 input patch at (4ty - pad_h, 4tx - pad_w) (zeros outside the
+ * image). All tiles of the batch are numbered image by image, row by row, and cut into
+ * blocks of `block` consecutive tiles (a block may span images); one block is one work item:
+ *   1. per input channel: gather the block's patches into a lane buffer (tile = lane) and
+ *      input-transform them into V [36][cin][block];
+ *   2. 36 GEMMs M[e] [cout x n] = U[e] [cout x cin] x V[e] [cin x n] (lsk_sgemm, B read in place);
+ *   3. per output channel: output-transform M into 16 lanes per tile and scatter the 4x4
+ *      tiles into y (+ bias, or + y with accumulate; parts past the output edge dropped).
+ * The block is sized so that V and M stay in L2 between the three steps.
+ *
+ * Threads: OpenMP over blocks (static schedule, lsk_sgemm single-threaded inside); with fewer
+ * blocks than threads the blocks run on the caller and lsk_sgemm threads itself. Per-thread
+ * workspace: lsk_scratch(LSK_SCRATCH_CONV_COL). Results are deterministic for a given ISA and
+ * thread count; across thread counts they may differ in the last bits (the block size follows
+ * the thread count, and with it the GEMM's column count, which picks lsk_sgemm's edge tiles).
+ *
+ * Filter cache. U (the transformed filters, [36][rows x cols] padded) is kept per calling
+ * thread together with a copy of the raw weights it was made from, keyed by weight pointer,
+ * shape, direction (fwd / bwd_data) and ISA; a call reuses it when the weights at that
+ * pointer still compare equal byte for byte (memcmp: exact, so weights updated in place by
+ * an optimizer are always seen), else transforms again into the same buffers. Buffers grow
+ * on first use of a shape and are reused afterwards: no allocation in steady state. Like the
+ * scratch buffers, the cache lives until the thread exits (about 4.2x the bytes of each
+ * cached layer's weights: U is 36/9 of them, plus the copy).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "../conv/conv-internal.h"
+#include "../winograd/winograd-internal.h"
+#include "../../include/lsk_gemm.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define WINO_THREAD_LOCAL __thread
+#else
+#define WINO_THREAD_LOCAL _Thread_local
+#endif
+
+/* Bytes of V + M per block (L2 is 1 MiB per core on the development machine); measured in
+ * docs/conv.md. Overridable at build time for experiments. */
+#ifndef LSK_WINO_BLOCK_BYTES
+#define LSK_WINO_BLOCK_BYTES (768u * 1024u)
+#endif
+/* Filter transforms kept per calling thread (a ResNet-20 has 19 3x3 layers, x2 directions). */
+#define WINO_CACHE_ENTRIES 48
+
+static size_t round_lanes(size_t n) { return (n + LSK_WINO_LANE_ALIGN - 1) / LSK_WINO_LANE_ALIGN * LSK_WINO_LANE_ALIGN; }
+
+/* ------------------------------------------------------------------------------------- */
+/* Filter transform and its cache */
+
+typedef struct wino_filter_entry {
+    const float *src;  /* weights it was made from ([cout][cin][3][3]) */
+    size_t cout, cin;
+    int flipped;       /* 0: U[e][cout][cin] (fwd); 1: U[e][cin][cout] of the flipped kernel (bwd_data) */
+    lsk_isa isa;       /* the transform's rounding depends on the ISA's FMA use */
+    float *raw;        /* copy of the 9*cout*cin weights */
+    float *u;          /* [36][us] */
+    size_t cap_raw, cap_u; /* floats allocated */
+    unsigned long last_use;
+} wino_filter_entry;
+
+static WINO_THREAD_LOCAL wino_filter_entry t_cache[WINO_CACHE_ENTRIES];
+static WINO_THREAD_LOCAL unsigned long t_clock;
+
+/* Grows *buf to n floats (contents dropped). 0 on allocation failure. */
+static int grow(float **buf, size_t *cap, size_t n) {
+    if (n <= *cap && *buf) return 1;
+    free(*buf);
+    *buf = (float *)malloc(n * sizeof(float));
+    *cap = *buf ? n : 0;
+    return *buf != NULL;
+}
+
+/* U for weights w [cout][cin][3][3]: filter (a, b) of the GEMM's A matrix (a row, b column)
+ * in lane a*cols + b. fwd: a = co, b = ci, taps as stored. bwd_data (flipped): a = ci,
+ * b = co, taps reversed (w[co][ci][2-i][2-j]). Row stride us = round_lanes(cout*cin). */
+static lsk_status filter_transform(const wino_filter_entry *e, const float *w, const lsk_wino_config *cfg, size_t us) {
+    /* The weights one filter per lane, [9][us], in the calling thread's AUX scratch (free
+     * again once U is made). */
+    float *stage = (float *)lsk_scratch(LSK_SCRATCH_CONV_AUX, 9 * us * sizeof(float));
+    if (!stage) return LSK_ERR_OUT_OF_MEMORY;
+    const size_t lanes = e->cout * e->cin, cols = e->flipped ? e->cout : e->cin;
+    for (int r = 0; r < 9; r++) /* padding lanes: defined values, no denormal garbage */
+        for (size_t l = lanes; l < us; l++) stage[(size_t)r * us + l] = 0.0f;
+    /* Threads take chunks of 16-lane groups (a kernel may write up to the next multiple of
+     * 16 lanes, so chunks never share one): large layers only, where the transform is up to
+     * ~10% of a batch-256 call (docs/conv.md, filter cache). */
+    const size_t groups = us / LSK_WINO_LANE_ALIGN;
+    const int nt = lanes >= 4096 ? lsk_region_threads() : 1;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+    for (int t = 0; t < nt; t++) {
+        const size_t l0 = LSK_MIN(lanes, groups * (size_t)t / (size_t)nt * LSK_WINO_LANE_ALIGN);
+        const size_t l1 = LSK_MIN(lanes, groups * (size_t)(t + 1) / (size_t)nt * LSK_WINO_LANE_ALIGN);
+        size_t a = l0 / cols, b = l0 % cols; /* lane l = a * cols + b */
+        for (size_t l = l0; l < l1; l++) {
+            if (e->flipped) {
+                const float *src = w + (b * e->cin + a) * 9;
+                for (int r = 0; r < 9; r++) stage[(size_t)r * us + l] = src[8 - r];
+            } else {
+                const float *src = w + l * 9; /* a * cin + b == l */
+                for (int r = 0; r < 9; r++) stage[(size_t)r * us + l] = src[r];
+            }
+            if (++b == cols) { b = 0; a++; }
+        }
+        if (l1 > l0) cfg->filter(stage + l0, us, e->u + l0, us, l1 - l0);
+    }
+    return LSK_OK;
+}
+
+/* The transformed filters of w for this call (from the cache, or made now). NULL: out of memory. */
+static const float *filter_lookup(const float *w, size_t cout, size_t cin, int flipped, size_t *us_out) {
+    const lsk_isa isa = lsk_active_isa();
+    const size_t nw = cout * cin * 9, us = round_lanes(cout * cin);
+    *us_out = us;
+    t_clock++;
+    wino_filter_entry *victim = &t_cache[0];
+    for (int i = 0; i < WINO_CACHE_ENTRIES; i++) {
+        wino_filter_entry *e = &t_cache[i];
+        if (e->src == w && e->cout == cout && e->cin == cin && e->flipped == flipped && e->isa == isa && e->u) {
+            if (memcmp(e->raw, w, nw * sizeof(float)) != 0) { /* updated in place: transform again */
+                memcpy(e->raw, w, nw * sizeof(float));
+                if (filter_transform(e, w, lsk_wino_get_config(isa), us) != LSK_OK) {
+                    e->src = NULL;
+                    return NULL;
+                }
+            }
+            e->last_use = t_clock;
+            return e->u;
+        }
+        if (e->last_use < victim->last_use) victim = e;
+    }
+    /* Miss: the least recently used entry takes it (keeping its buffers if large enough). */
+    wino_filter_entry *e = victim;
+    e->src = NULL;
+    if (!grow(&e->raw, &e->cap_raw, nw) || !grow(&e->u, &e->cap_u, 36 * us)) return NULL;
+    e->src = w;
+    e->cout = cout;
+    e->cin = cin;
+    e->flipped = flipped;
+    e->isa = isa;
+    e->last_use = t_clock;
+    memcpy(e->raw, w, nw * sizeof(float));
+    if (filter_transform(e, w, lsk_wino_get_config(isa), us) != LSK_OK) {
+        e->src = NULL;
+        return NULL;
+    }
+    return e->u;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* The tiled convolution */
+
+typedef struct wino_problem {
+    size_t batch, cin, h, w;      /* input [batch, cin, h, w] */
+    size_t cout, ho, wo;          /* output [batch, cout, ho, wo] */
+    size_t ph, pw;
+    size_t th, tw, tiles;         /* tiles per column / row of an image, in the batch */
+    size_t block;                 /* tiles per block (multiple of LSK_WINO_LANE_ALIGN) */
+    const float *x, *u, *bias;
+    size_t us;                    /* row stride of u */
+    float *y;
+    int accumulate;
+    const lsk_wino_config *cfg;
+} wino_problem;
+
+/* Tables of tiles [t0, t0 + n): where each tile's input patch lies in an input channel plane
+ * (tin) and its output tile in an output plane (tout); padded with empty tiles up to ld. */
+static void tile_tables(const wino_problem *p, size_t t0, size_t n, size_t ld, lsk_wino_tile *tin, lsk_wino_tile *tout) {
+    const size_t per_image = p->th * p->tw;
+    size_t img = t0 / per_image, ty = (t0 % per_image) / p->tw, tx = t0 % p->tw;
+    for (size_t i = 0; i < n; i++) {
+        const ptrdiff_t iy0 = (ptrdiff_t)(4 * ty) - (ptrdiff_t)p->ph, ix0 = (ptrdiff_t)(4 * tx) - (ptrdiff_t)p->pw;
+        const ptrdiff_t h = (ptrdiff_t)p->h, w = (ptrdiff_t)p->w;
+        lsk_wino_tile *ti = &tin[i], *to = &tout[i];
+        ti->offset = (ptrdiff_t)(img * p->cin * p->h * p->w) + iy0 * w + ix0;
+        ti->row_lo = (uint8_t)LSK_MIN(6, LSK_MAX(0, -iy0));
+        ti->row_hi = (uint8_t)LSK_MAX(0, LSK_MIN(6, h - iy0));
+        ti->col_lo = (uint8_t)LSK_MIN(6, LSK_MAX(0, -ix0));
+        ti->col_hi = (uint8_t)LSK_MAX(0, LSK_MIN(6, w - ix0));
+        if (ti->row_lo >= ti->row_hi || ti->col_lo >= ti->col_hi) ti->row_lo = ti->row_hi = 0; /* all padding */
+        lsk_wino_tile_masks(ti);
+        to->offset = (ptrdiff_t)(img * p->cout * p->ho * p->wo + 4 * ty * p->wo + 4 * tx);
+        to->row_lo = to->col_lo = 0;
+        to->row_hi = (uint8_t)LSK_MIN(4, p->ho - 4 * ty);
+        to->col_hi = (uint8_t)LSK_MIN(4, p->wo - 4 * tx);
+        lsk_wino_tile_masks(to);
+        if (++tx == p->tw) {
+            tx = 0;
+            if (++ty == p->th) { ty = 0; img++; }
+        }
+    }
+    for (size_t i = n; i < ld; i++) {
+        const lsk_wino_tile empty = {0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0}};
+        tin[i] = empty;
+        tout[i] = empty;
+    }
+}
+
+/* Distance between the 36 matrices V[e] ([cin][block]) and M[e] ([cout][block]): one cache
+ * line more than their size. The transforms touch all 36 at once; with sizes that are
+ * multiples of 4 KiB / 2 KiB (cin * block * 4 bytes, e.g. 32 x 64 x 4 = 8 KiB) all 36 streams
+ * would fall into one or two L1 sets and evict each other. */
+static size_t v_stride(const wino_problem *p) { return p->cin * p->block + 16; }
+static size_t m_stride(const wino_problem *p) { return p->cout * p->block + 16; }
+
+/* Workspace of one thread: lane buffer [36][block] + V [36][v_stride] + M [36][m_stride]
+ * floats, then the two tile tables (block entries each). */
+static size_t workspace_bytes(const wino_problem *p) {
+    return (36 * (p->block + v_stride(p) + m_stride(p))) * sizeof(float) + 2 * p->block * sizeof(lsk_wino_tile);
+}
+
+/* Asks for channel plane c of the block's images [img0, img1] while the previous channel is
+ * gathered: the planes come from memory (a batch does not fit in L2), and the gather's loads
+ * would otherwise wait on every line. */
+static void prefetch_planes(const float *x, size_t channels, size_t plane, size_t c, size_t img0, size_t img1) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (size_t img = img0; img <= img1; img++) {
+        const char *b = (const char *)(x + (img * channels + c) * plane);
+        for (size_t off = 0; off < plane * sizeof(float); off += 64) __builtin_prefetch(b + off, 0, 3);
+    }
+#else
+    (void)x; (void)channels; (void)plane; (void)c; (void)img0; (void)img1;
+#endif
+}
+
+/* The same for an output channel's planes, for writing (the scatter's partial-line stores
+ * would otherwise each wait for their line). */
+static void prefetch_planes_for_write(float *y, size_t channels, size_t plane, size_t c, size_t img0, size_t img1) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (size_t img = img0; img <= img1; img++) {
+        char *b = (char *)(y + (img * channels + c) * plane);
+        for (size_t off = 0; off < plane * sizeof(float); off += 64) __builtin_prefetch(b + off, 1, 3);
+    }
+#else
+    (void)y; (void)channels; (void)plane; (void)c; (void)img0; (void)img1;
+#endif
+}
+
+static lsk_status run_block(const wino_problem *p, size_t blk, float *ws) {
+    const size_t ld = p->block, t0 = blk * ld, n = LSK_MIN(ld, p->tiles - t0);
+    const size_t plane_in = p->h * p->w, plane_out = p->ho * p->wo;
+    const size_t vs = v_stride(p), ms = m_stride(p);
+    float *lanes = ws, *v = lanes + 36 * ld, *m = v + 36 * vs;
+    lsk_wino_tile *tin = (lsk_wino_tile *)(m + 36 * ms), *tout = tin + ld;
+    tile_tables(p, t0, n, ld, tin, tout);
+    const size_t img0 = t0 / (p->th * p->tw), img1 = (t0 + n - 1) / (p->th * p->tw);
+    prefetch_planes(p->x, p->cin, plane_in, 0, img0, img1);
+    for (size_t c = 0; c < p->cin; c++) {
+        if (c + 1 < p->cin) prefetch_planes(p->x, p->cin, plane_in, c + 1, img0, img1);
+        p->cfg->gather(p->x + c * plane_in, p->w, tin, n, lanes, ld);
+        p->cfg->input(lanes, ld, v + c * ld, vs, n);
+    }
+    for (size_t e = 0; e < 36; e++) {
+        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, p->cout, n, p->cin, 1.0f, p->u + e * p->us, p->cin,
+                                       v + e * vs, ld, 0.0f, m + e * ms, ld);
+        if (s != LSK_OK) return s;
+    }
+    prefetch_planes_for_write(p->y, p->cout, plane_out, 0, img0, img1);
+    for (size_t co = 0; co < p->cout; co++) {
+        if (co + 1 < p->cout) prefetch_planes_for_write(p->y, p->cout, plane_out, co + 1, img0, img1);
+        p->cfg->output(m + co * ld, ms, lanes, ld, n);
+        p->cfg->scatter(lanes, ld, p->y + co * plane_out, p->wo, tout, n, p->bias ? p->bias[co] : 0.0f, p->accumulate);
+    }
+    return LSK_OK;
+}
+
+static lsk_status wino_run(wino_problem *p) {
+    p->th = (p->ho + 3) / 4;
+    p->tw = (p->wo + 3) / 4;
+    p->tiles = p->batch * p->th * p->tw;
+    /* Block: V + M within LSK_WINO_BLOCK_BYTES, at least one vector of lanes, and at least
+     * one block per thread when the batch allows. */
+    const int nt = lsk_region_threads();
+    size_t block = LSK_WINO_BLOCK_BYTES / (36 * (p->cin + p->cout) * sizeof(float));
+    const size_t per_thread = (p->tiles + (size_t)nt - 1) / (size_t)nt;
+    if (block > per_thread) block = per_thread;
+    /* Whole 64-column panels of the AVX-512 GEMM tile (6x64) where the budget allows: an
+     * 80-tile block ran a fifth of its columns in 6x16 tiles at a lower rate. */
+    block = block >= 64 ? block / 64 * 64 : block / LSK_WINO_LANE_ALIGN * LSK_WINO_LANE_ALIGN;
+    if (block < LSK_WINO_LANE_ALIGN) block = LSK_WINO_LANE_ALIGN;
+    p->block = block;
+    const size_t blocks = (p->tiles + block - 1) / block;
+    const size_t ws_bytes = workspace_bytes(p);
+
+    if (nt <= 1 || blocks < (size_t)nt) {
+        float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
+        if (!ws) return LSK_ERR_OUT_OF_MEMORY;
+        for (size_t b = 0; b < blocks; b++) {
+            const lsk_status s = run_block(p, b, ws);
+            if (s != LSK_OK) return s;
+        }
+        return LSK_OK;
+    }
+    lsk_status status = LSK_OK;
+    int oom = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
+        if (!ws) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            oom = 1;
+        }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+        if (!oom) { /* all threads or none meet the worksharing loop */
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (size_t b = 0; b < blocks; b++) {
+                const lsk_status s = run_block(p, b, ws);
+                if (s != LSK_OK) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+                    status = s;
+                }
+            }
+        }
+    }
+    return oom ? LSK_ERR_OUT_OF_MEMORY : status;
+}
+
+int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass) {
+    const lsk_conv2d_desc *d = &g->d;
+    if (d->kernel_h != 3 || d->kernel_w != 3 || d->stride_h != 1 || d->stride_w != 1 || d->groups != 1) return 0;
+    if (pass == LSK_CONV_FWD) return 1;
+    if (pass == LSK_CONV_BWD_DATA) return d->pad_h <= 2 && d->pad_w <= 2;
+    return 0;
+}
+
+lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {
+    const lsk_conv2d_desc *d = &g->d;
+    size_t us;
+    const float *u = filter_lookup(w, d->out_channels, d->in_channels, 0, &us);
+    if (!u) return LSK_ERR_OUT_OF_MEMORY;
+    wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
+                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, us, y, 0, lsk_wino_get_config(lsk_active_isa())};
+    return wino_run(&p);
+}
+
+/* dx = conv(dy, w'), w'[ci][co] = w[co][ci] flipped in both axes, padding 2 - pad, stride 1. */
+lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w,
+                                      int accumulate) {
+    const lsk_conv2d_desc *d = &g->d;
+    size_t us;
+    const float *u = filter_lookup(w, d->out_channels, d->in_channels, 1, &us);
+    if (!u) return LSK_ERR_OUT_OF_MEMORY;
+    wino_problem p = {d->batch, d->out_channels, g->ho, g->wo, d->in_channels, d->in_height, d->in_width,
+                      2 - d->pad_h, 2 - d->pad_w, 0, 0, 0, 0, dy, u, NULL, us, dx, accumulate,
+                      lsk_wino_get_config(lsk_active_isa())};
+    return wino_run(&p);
+}
