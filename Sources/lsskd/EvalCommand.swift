@@ -64,9 +64,7 @@ struct EvalCommand: ParsableCommand {
     func auxiliaryBranchAccuracy(file: ModelFile, loader: BatchLoader) throws -> [String: Double]? {
         guard let method = file.metadata["method"], method == "lsskd" || method == "sad",
               let staged = file.model as? StagedModel else { return nil }
-        let archive = try TensorArchive.read(from: file.path)
-        var state = [String: Tensor]()
-        for n in archive.names where n.hasPrefix("aux.") { state[String(n.dropFirst(4))] = archive[n] }
+        let state = file.auxiliaryState
         guard !state.isEmpty else { return nil }
         var config = LSSKDConfig()
         config.alphaT = 0  // branches only: no memories are needed to evaluate

@@ -17,6 +17,9 @@ struct ModelFile {
     let normalization: ChannelNormalization
     /// Class names when the model was trained on a folder dataset, else nil.
     let classNames: [String]?
+    /// A checkpoint's training-only modules (LSSKD's branches: `aux.*` without the prefix);
+    /// empty for exported models, which drop them.
+    let auxiliaryState: [String: Tensor]
 
     init(path: String) throws {
         self.path = path
@@ -43,7 +46,12 @@ struct ModelFile {
         var rng = RNG(seed: 0)
         model = try ModelChoice.make(name, width: width, inChannels: c, classes: k, rng: &rng)
         var state = [String: Tensor]()
-        for n in archive.names where n.hasPrefix("model.") { state[String(n.dropFirst(6))] = archive[n] }
+        var aux = [String: Tensor]()
+        for n in archive.names {
+            if n.hasPrefix("model.") { state[String(n.dropFirst(6))] = archive[n] }
+            if n.hasPrefix("aux.") { aux[String(n.dropFirst(4))] = archive[n] }
+        }
+        auxiliaryState = aux
         do { try model.loadStateDict(state) } catch { throw CLIError("\(path) does not fit \(name): \(error)") }
         model.eval()
     }

@@ -114,6 +114,16 @@ lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *
 lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w,
                                       int accumulate);
 
+/* Work of one item (an (image, group) pair, a block of Winograd tiles…); ws is the calling
+ * thread's workspace. */
+typedef lsk_status (*lsk_conv_item_fn)(const void *ctx, size_t item, float *ws);
+
+/* Runs items [0, items) over the threads (static schedule), each thread with ws_bytes of
+ * LSK_SCRATCH_CONV_COL scratch; with fewer items than threads they run serially on the
+ * caller (so lsk_sgemm threads itself). Out of memory on any thread: no item runs
+ * anywhere and LSK_ERR_OUT_OF_MEMORY is returned (ops/conv-gemm.c). */
+lsk_status lsk_conv_run_items(size_t items, size_t ws_bytes, lsk_conv_item_fn fn, const void *ctx);
+
 /* im2col + GEMM implementations (ops/conv-gemm.c). Inputs already validated. */
 lsk_status lsk_conv_gemm_fwd(const lsk_conv_geom *g, lsk_conv_algo algo, float *y,
                              const float *x, const float *w, const float *b);

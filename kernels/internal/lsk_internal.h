@@ -26,6 +26,17 @@ int omp_in_parallel(void);
 #endif
 
 #define LSK_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* Records a failure of any thread of a parallel region in *shared (every writer stores a
+ * non-OK code, so whichever wins, the region reports a failure). */
+static inline void lsk_note_status(lsk_status *shared, lsk_status s) {
+    if (s != LSK_OK) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+        *shared = s;
+    }
+}
 #define LSK_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define LSK_ALIGN 64
 

@@ -61,15 +61,6 @@ static void prefetch_read(const float *p, size_t floats) {
 #endif
 }
 
-/* Records a failure of any thread (every writer stores a non-OK code). */
-static void note_status(lsk_status *shared, lsk_status s) {
-    if (s != LSK_OK) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-        *shared = s;
-    }
-}
 
 static int thread_id(void) {
 #ifdef _OPENMP
@@ -99,15 +90,7 @@ static float row_sum(const float *p, size_t n) {
     return s;
 }
 
-/* Work of one (image, group) item; ws is the calling thread's workspace. */
-typedef lsk_status (*item_fn)(const void *ctx, size_t item, float *ws);
-
-/* Runs items [0, items) over the threads (static schedule), each thread with ws_floats
- * floats of COL scratch; with fewer items than threads they run serially on the caller,
- * and lsk_sgemm threads itself. */
-static lsk_status run_items(size_t items, size_t ws_floats, item_fn fn, const void *ctx) {
-    size_t ws_bytes;
-    if (!lsk_mul_ok(ws_floats ? ws_floats : 1, sizeof(float), &ws_bytes)) return LSK_ERR_OUT_OF_MEMORY;
+lsk_status lsk_conv_run_items(size_t items, size_t ws_bytes, lsk_conv_item_fn fn, const void *ctx) {
     const int nt = lsk_region_threads();
     if (nt <= 1 || items < (size_t)nt) {
         float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
@@ -138,10 +121,17 @@ static lsk_status run_items(size_t items, size_t ws_floats, item_fn fn, const vo
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (size_t it = 0; it < items; it++) note_status(&status, fn(ctx, it, ws));
+            for (size_t it = 0; it < items; it++) lsk_note_status(&status, fn(ctx, it, ws));
         }
     }
     return oom ? LSK_ERR_OUT_OF_MEMORY : status;
+}
+
+/* lsk_conv_run_items with ws_floats floats of workspace per thread. */
+static lsk_status run_items(size_t items, size_t ws_floats, lsk_conv_item_fn fn, const void *ctx) {
+    size_t ws_bytes;
+    if (!lsk_mul_ok(ws_floats ? ws_floats : 1, sizeof(float), &ws_bytes)) return LSK_ERR_OUT_OF_MEMORY;
+    return lsk_conv_run_items(items, ws_bytes, fn, ctx);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -358,9 +348,9 @@ lsk_status lsk_conv_gemm_bwd_weight(const lsk_conv_geom *g, lsk_conv_algo algo, 
             float *pt = part + (size_t)t * stride;
             const size_t n_begin = d->batch * (size_t)t / (size_t)team;
             const size_t n_end = d->batch * (size_t)(t + 1) / (size_t)team;
-            if (!ws) note_status(&status, LSK_ERR_OUT_OF_MEMORY);
+            if (!ws) lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);
             else if (n_begin == n_end) memset(pt, 0, stride * sizeof(float)); /* not with nt <= batch */
-            else note_status(&status, bwd_weight_range(g, direct, im2col, band, n_begin, n_end, pt,
+            else lsk_note_status(&status, bwd_weight_range(g, direct, im2col, band, n_begin, n_end, pt,
                                                        db ? pt + g->w_size : NULL, 1, ws, dy, x));
         }
     }

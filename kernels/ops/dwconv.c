@@ -122,14 +122,6 @@ static size_t group_planes(size_t slot_floats) {
     return g < 1 ? 1 : g > DWCONV_MAX_GROUP ? DWCONV_MAX_GROUP : g;
 }
 
-static void note_status(lsk_status *shared, lsk_status s) {
-    if (s != LSK_OK) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-        *shared = s;
-    }
-}
 
 /* Per-thread scratch of `slots` slots of slot_floats floats, the first zero_floats of each
  * zeroed (the packed buffers' padding). NULL on allocation failure. */
@@ -175,7 +167,7 @@ static lsk_status run_planes(size_t items, size_t slot_floats, size_t zero_float
         const size_t t = 0, team = 1;
 #endif
         float *ws = thread_workspace(group, slot_floats, zero_floats);
-        if (!ws) note_status(&status, LSK_ERR_OUT_OF_MEMORY);
+        if (!ws) lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);
         else run_range(items * t / team, items * (t + 1) / team, group, slot_floats, fn, ctx, ws);
     }
     return status;
@@ -378,7 +370,7 @@ lsk_status lsk_dwconv_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, c
         const size_t t = 0, team = 1;
 #endif
         float *ws = thread_workspace(group, slot_floats, slot_floats);
-        if (!ws) note_status(&status, LSK_ERR_OUT_OF_MEMORY);
+        if (!ws) lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);
         else bwd_weight_channels(&l, uk, batch, channels, channels * t / team, channels * (t + 1) / team, dw, db, dy,
                                  x, accumulate, ws, group, slot_floats);
     }

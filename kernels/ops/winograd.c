@@ -245,7 +245,8 @@ static void prefetch_planes_for_write(float *y, size_t channels, size_t plane, s
 #endif
 }
 
-static lsk_status run_block(const wino_problem *p, size_t blk, float *ws) {
+static lsk_status run_block(const void *ctx, size_t blk, float *ws) {
+    const wino_problem *p = (const wino_problem *)ctx;
     const size_t ld = p->block, t0 = blk * ld, n = LSK_MIN(ld, p->tiles - t0);
     const size_t plane_in = p->h * p->w, plane_out = p->ho * p->wo;
     const size_t vs = v_stride(p), ms = m_stride(p);
@@ -289,49 +290,8 @@ static lsk_status wino_run(wino_problem *p) {
     if (block < LSK_WINO_LANE_ALIGN) block = LSK_WINO_LANE_ALIGN;
     p->block = block;
     const size_t blocks = (p->tiles + block - 1) / block;
-    const size_t ws_bytes = workspace_bytes(p);
-
-    if (nt <= 1 || blocks < (size_t)nt) {
-        float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
-        if (!ws) return LSK_ERR_OUT_OF_MEMORY;
-        for (size_t b = 0; b < blocks; b++) {
-            const lsk_status s = run_block(p, b, ws);
-            if (s != LSK_OK) return s;
-        }
-        return LSK_OK;
-    }
-    lsk_status status = LSK_OK;
-    int oom = 0;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
-    {
-        float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
-        if (!ws) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            oom = 1;
-        }
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-        if (!oom) { /* all threads or none meet the worksharing loop */
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-            for (size_t b = 0; b < blocks; b++) {
-                const lsk_status s = run_block(p, b, ws);
-                if (s != LSK_OK) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-                    status = s;
-                }
-            }
-        }
-    }
-    return oom ? LSK_ERR_OUT_OF_MEMORY : status;
+    /* Blocks over the threads; with fewer blocks than threads they run on the caller. */
+    return lsk_conv_run_items(blocks, workspace_bytes(p), run_block, p);
 }
 
 int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass) {
