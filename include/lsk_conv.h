@@ -55,6 +55,14 @@ lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx,
 lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db,
                                  const float *dy, const float *x, int accumulate);
 
+/* Both gradients of one layer in one call: what a training step needs. dx and dw may each
+ * be NULL (that gradient is skipped; db must then be NULL too), not both; the accumulate
+ * flags are those of lsk_conv2d_bwd_data and lsk_conv2d_bwd_weight. Same results as the
+ * two calls; depthwise layers compute both from one pass over dy (read from memory once). */
+lsk_status lsk_conv2d_bwd(const lsk_conv2d_desc *d, float *dx, float *dw, float *db,
+                          const float *dy, const float *x, const float *w,
+                          int accumulate_dx, int accumulate_dw);
+
 /* Scalar oracles (double accumulators, direct loops), same contracts. */
 lsk_status lsk_ref_conv2d_fwd(const lsk_conv2d_desc *d, float *y,
                               const float *x, const float *w, const float *b);

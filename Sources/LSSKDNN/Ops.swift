@@ -39,6 +39,10 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil,
     try Kernels.conv2dForward(d, output: &y, input: xv, weight: wv, bias: bias?.value)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Variable.record(y, inputs: inputs) { dy in
+        if x.requiresGrad, weight.requiresGrad,
+           try conv2dBothGradients(d, x: x, weight: weight, bias: bias, dy: dy, xv: xv, wv: wv) {
+            return
+        }
         if x.requiresGrad {
             try x.withGradient { dx, acc in
                 try Kernels.conv2dBackwardData(d, inputGradient: &dx, outputGradient: dy, weight: wv, accumulate: acc)
@@ -49,6 +53,29 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil,
                                              input: xv, accumulate: acc)
         }
     }
+}
+
+/// dx, dW and (if wanted) dB of a convolution in one kernel call (lsk_conv2d_bwd: a depthwise
+/// layer then reads dy once for both). Returns false, having computed nothing, when the bias
+/// gradient's accumulate state differs from the weight's (the kernel has one flag for both);
+/// the caller then runs the separate kernels.
+func conv2dBothGradients(_ d: Conv2dDescriptor, x: Variable, weight: Variable, bias: Variable?, dy: Tensor,
+                         xv: Tensor, wv: Tensor) throws -> Bool {
+    let wantB = bias?.requiresGrad ?? false
+    let accW = weight.prepareGradient()
+    if wantB, let bias, bias.prepareGradient() != accW { return false }
+    let accX = x.prepareGradient()
+    var dx = x.takeGradient()!
+    var dw = weight.takeGradient()!
+    var db: Tensor? = wantB ? bias!.takeGradient() : nil
+    defer {
+        x.restoreGradient(dx)
+        weight.restoreGradient(dw)
+        if wantB { bias!.restoreGradient(db) }
+    }
+    try Kernels.conv2dBackward(d, inputGradient: &dx, weightGradient: &dw, biasGradient: &db, outputGradient: dy,
+                               input: xv, weight: wv, accumulateInput: accX, accumulateWeight: accW)
+    return true
 }
 
 /// Runs a kernel that writes dW (required) and dB (optional) with one accumulate flag:

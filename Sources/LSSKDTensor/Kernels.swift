@@ -91,6 +91,24 @@ public enum Kernels {
         try KernelError.check(lsk_conv2d_bwd_weight(&cd, pw, pb, dy.pointer, x.pointer, accumulate ? 1 : 0), op, "\(d)")
     }
 
+    /// Both gradients of a convolution in one call (`lsk_conv2d_bwd`): `dx (=|+=) dL/dx`,
+    /// `dw (=|+=) dL/dw` and, when `biasGradient` is non-nil, `db (=|+=) dL/db`. Same results
+    /// as ``conv2dBackwardData`` + ``conv2dBackwardWeight``; a depthwise layer reads `dy`
+    /// from memory once for both.
+    public static func conv2dBackward(_ d: Conv2dDescriptor, inputGradient dx: inout Tensor,
+                                      weightGradient dw: inout Tensor, biasGradient db: inout Tensor?,
+                                      outputGradient dy: Tensor, input x: Tensor, weight w: Tensor,
+                                      accumulateInput: Bool, accumulateWeight: Bool) throws {
+        let op = "lsk_conv2d_bwd"
+        var (nx, nw, ny, cd) = try d.counts(op)
+        try need(x, nx, "input", op); try need(dx, nx, "inputGradient", op); try need(w, nw, "weight", op)
+        try need(dw, nw, "weightGradient", op); try need(dy, ny, "outputGradient", op)
+        if let db { try need(db, d.outChannels, "biasGradient", op) }
+        let px = dx.mutablePointer, pw = dw.mutablePointer, pb = db?.mutablePointer
+        try KernelError.check(lsk_conv2d_bwd(&cd, px, pw, pb, dy.pointer, x.pointer, w.pointer,
+                                             accumulateInput ? 1 : 0, accumulateWeight ? 1 : 0), op, "\(d)")
+    }
+
     // MARK: - Linear (lsk_linear.h)
 
     /// `y[batch, out] = x[batch, in] w[out, in]^T + b[out]`.

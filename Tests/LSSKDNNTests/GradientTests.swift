@@ -30,6 +30,8 @@ final class GradientTests: XCTestCase {
             Case(n: 1, c: 2, h: 7, w: 6, cout: 3, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1, bias: true),
             Case(n: 2, c: 4, h: 6, w: 5, cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 2, bias: false),
             Case(n: 1, c: 3, h: 5, w: 5, cout: 3, kh: 3, kw: 3, stride: 1, pad: 1, groups: 3, bias: true),   // depthwise
+            Case(n: 2, c: 4, h: 7, w: 6, cout: 4, kh: 3, kw: 3, stride: 2, pad: 1, groups: 4, bias: true),   // depthwise s2
+            Case(n: 2, c: 2, h: 6, w: 7, cout: 2, kh: 5, kw: 5, stride: 1, pad: 2, groups: 2, bias: false),  // depthwise 5x5
             Case(n: 2, c: 3, h: 5, w: 4, cout: 2, kh: 1, kw: 1, stride: 2, pad: 0, groups: 1, bias: false),  // 1x1 shortcut
             Case(n: 1, c: 2, h: 4, w: 5, cout: 2, kh: 1, kw: 3, stride: 1, pad: 0, groups: 1, bias: true),   // non-square
         ]
@@ -210,6 +212,14 @@ final class GradientTests: XCTestCase {
         assertGradients([x4, w, b], "conv2d twice") { v in
             try conv2d(v[0], weight: v[1], bias: v[2], stride: (2, 2), padding: (1, 1), groups: 2)
                 + conv2d(v[0], weight: v[1], bias: v[2], stride: (2, 2), padding: (1, 1), groups: 2)
+        }
+        // depthwise (both gradients from one lsk_conv2d_bwd call, accumulating the second time)
+        let xdw = param([2, 3, 6, 5], &rng), wdw = param([3, 1, 3, 3], &rng), bdw = param([3], &rng)
+        for stride in [1, 2] {
+            assertGradients([xdw, wdw, bdw], "depthwise conv2d twice, stride \(stride)") { v in
+                try conv2d(v[0], weight: v[1], bias: v[2], stride: (stride, stride), padding: (1, 1), groups: 3)
+                    + conv2d(v[0], weight: v[1], bias: v[2], stride: (stride, stride), padding: (1, 1), groups: 3)
+            }
         }
         let x2 = param([3, 5], &rng), wl = param([4, 5], &rng), bl = param([4], &rng)
         assertGradients([x2, wl, bl], "linear twice") { v in

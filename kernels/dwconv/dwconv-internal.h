@@ -6,7 +6,9 @@
  * Layers:
  *   kernels/dwconv/f32-dwconv.h            template of the microkernels below, written once
  *                                          against the vector macros (kernels/eltwise/vec-*.h)
- *   kernels/dwconv/f32-dwconv-<isa>.c      its instantiations: scalar (the portable-C
+ *   kernels/dwconv/f32-dwconv3x3.h         template of the 3x3 pad-1 row kernels (in place,
+ *                                          no packing: the fast path of the common case)
+ *   kernels/dwconv/f32-dwconv-<isa>.c      their instantiations: scalar (the portable-C
  *                                          reference), avx2, avx512, neon
  *   kernels/dwconv/dwconv-config.c         per-ISA table
  *   kernels/ops/dwconv.c                   operator: plane packing, tap lists, OpenMP
@@ -58,6 +60,51 @@ typedef struct lsk_dwconv_ukernels {
     void (*vacc)(size_t n, const float *x, float *y);
 } lsk_dwconv_ukernels;
 
+/*
+ * Row kernels: 3x3, pad 1, stride 1 or 2, one dense (h, w) plane in place (no packing).
+ * Single-threaded, allocation-free. `readable*`: floats that may be read from the plane's
+ * start (>= its size; more lets a partial vector be read with a plain load).
+ *
+ * flags: LSK_DW3_ACCUMULATE adds to the output instead of overwriting it (bias ignored);
+ * LSK_DW3_STREAM writes whole aligned output vectors with non-temporal stores (for outputs
+ * far larger than the caches; call store_fence before the output is read by another thread).
+ *
+ * s1:  y[h][w] (= bias + | +=) conv(x).
+ * s2:  y[(h+1)/2][(w+1)/2] = bias + conv(x) (no LSK_DW3_ACCUMULATE).
+ * s2_bwd_data: dx[h][w] (= | +=) data gradient of s2 from dy[(h+1)/2][(w+1)/2]. (Stride 1's
+ *      data gradient is s1 with the kernel rotated by 180 degrees.)
+ * s1_bwd_weight / s2_bwd_weight: out[9] = this plane's weight gradient, *sum = sum of dy.
+ */
+#define LSK_DW3_ACCUMULATE 1
+#define LSK_DW3_STREAM 2
+/* Outputs at least this large are written with streaming stores (they do not stay in a
+ * 32 MiB L3 next to their inputs; the store then skips the read-for-ownership). */
+#define LSK_DWCONV_NT_MIN_BYTES ((size_t)12 << 20)
+typedef struct lsk_dwconv3x3_ukernels {
+    void (*s1)(size_t h, size_t w, size_t readable, const float *x, const float *k9, float bias, int flags,
+               float *y);
+    void (*s2)(size_t h, size_t w, size_t readable, const float *x, const float *k9, float bias, int flags, float *y);
+    void (*s2_bwd_data)(size_t h, size_t w, size_t readable, const float *dy, const float *k9, int flags, float *dx);
+    void (*s1_bwd_weight)(size_t h, size_t w, size_t readable_x, size_t readable_dy, const float *x, const float *dy,
+                          float *out, float *sum);
+    void (*s2_bwd_weight)(size_t h, size_t w, size_t readable_x, size_t readable_dy, const float *x, const float *dy,
+                          float *out, float *sum);
+    void (*store_fence)(void);
+} lsk_dwconv3x3_ukernels;
+
+extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__scalar;
+#if defined(__x86_64__)
+extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__avx2;
+extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__avx512;
+#endif
+#if defined(__aarch64__)
+extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__neon;
+#endif
+
+/* Row-kernel table for a plane whose output rows are `width` wide: on AVX-512 machines the
+ * 8-lane AVX2 kernels where 16-lane vectors would be mostly tail (width % 16 != 0, < 64). */
+const lsk_dwconv3x3_ukernels *lsk_dwconv3x3_get_config(lsk_isa isa, size_t width);
+
 extern const lsk_dwconv_ukernels lsk_dwconv_ukernels__scalar;
 #if defined(__x86_64__)
 extern const lsk_dwconv_ukernels lsk_dwconv_ukernels__avx2;
@@ -76,5 +123,9 @@ lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, cons
 lsk_status lsk_dwconv_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w, int accumulate);
 lsk_status lsk_dwconv_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
                                  int accumulate);
+/* Both gradients in one pass over dy (each plane's dy is read from memory once); dx or dw
+ * may be NULL to skip that gradient. */
+lsk_status lsk_dwconv_bwd(const lsk_conv_geom *g, float *dx, float *dw, float *db, const float *dy, const float *x,
+                          const float *w, int accumulate_dx, int accumulate_dw);
 
 #endif /* LSK_DWCONV_INTERNAL_H */

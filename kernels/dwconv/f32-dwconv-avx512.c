@@ -1,6 +1,7 @@
 /* Depthwise-convolution microkernels, AVX-512 F instantiation of f32-dwconv.h
  * (lsk_f32_dwconv_<op>_ukernel_<tile>__avx512). */
 #include <stddef.h>
+#include <stdint.h>
 #include "dwconv-internal.h"
 
 #if defined(__x86_64__)
@@ -15,5 +16,11 @@ static inline void lsk_dw_vint2_avx512(__m512 a, __m512 b, __m512 *lo, __m512 *h
 }
 #define DW_VZTAIL(v, n) _mm512_maskz_mov_ps(lsk_vtail_avx512(n), v)
 #include "f32-dwconv.h"
+/* Row shifted by one lane, the missing lane from the neighbouring vector: one valignd. */
+#define DW_VPREV1(c, p) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(c), _mm512_castps_si512(p), 15))
+#define DW_VNEXT1(c, n) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(n), _mm512_castps_si512(c), 1))
+#define DW_VSTREAM(p, v) _mm512_stream_ps(p, v)
+#define DW_FENCE() _mm_sfence()
+#include "f32-dwconv3x3.h"
 #include "../internal/isa_end.h"
 #endif

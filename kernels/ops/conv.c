@@ -154,6 +154,23 @@ lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const float 
     return lsk_conv_gemm_bwd_data(&g, algo, dx, dy, w, accumulate != 0);
 }
 
+lsk_status lsk_conv2d_bwd(const lsk_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+                          const float *x, const float *w, int accumulate_dx, int accumulate_dw) {
+    lsk_conv_geom g;
+    const lsk_status s = conv_geom_init(d, &g);
+    if (s != LSK_OK) return s;
+    LSK_CHECK(dx != NULL || dw != NULL);
+    LSK_CHECK(dy != NULL && (dx == NULL || w != NULL) && (dw == NULL || x != NULL) && (db == NULL || dw != NULL));
+    LSK_CHECK((accumulate_dx == 0 || accumulate_dx == 1) && (accumulate_dw == 0 || accumulate_dw == 1));
+    if (d->batch > 0 && dw && lsk_conv_choose_algo(&g, LSK_CONV_BWD_WEIGHT) == LSK_CONV_ALGO_DEPTHWISE_DIRECT &&
+        (!dx || lsk_conv_choose_algo(&g, LSK_CONV_BWD_DATA) == LSK_CONV_ALGO_DEPTHWISE_DIRECT))
+        return lsk_dwconv_bwd(&g, dx, dw, db, dy, x, w, accumulate_dx, accumulate_dw);
+    lsk_status st = LSK_OK;
+    if (dx) st = lsk_conv2d_bwd_data(d, dx, dy, w, accumulate_dx);
+    if (st == LSK_OK && dw) st = lsk_conv2d_bwd_weight(d, dw, db, dy, x, accumulate_dw);
+    return st;
+}
+
 lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db, const float *dy, const float *x,
                                  int accumulate) {
     lsk_conv_geom g;

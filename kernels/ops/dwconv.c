@@ -39,6 +39,112 @@
 #include <string.h>
 #include "../dwconv/dwconv-internal.h"
 
+/* ------------------------------------------------------------------------------------- */
+/* 3x3, pad 1 (stride 1 or 2): the row kernels read the dense planes in place.            */
+
+static int row_path(const lsk_conv_geom *g) {
+    const lsk_conv2d_desc *d = &g->d;
+    return d->kernel_h == 3 && d->kernel_w == 3 && d->pad_h == 1 && d->pad_w == 1 && d->stride_h == d->stride_w &&
+           (d->stride_h == 1 || d->stride_h == 2);
+}
+
+/* Forward: thread t takes the contiguous range of (image, channel) planes
+ * [planes*t/T, planes*(t+1)/T). */
+static lsk_status row_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {
+    const lsk_conv2d_desc *d = &g->d;
+    const size_t planes = d->batch * d->in_channels, C = d->in_channels, h = d->in_height, wd = d->in_width;
+    const size_t hw = g->hw_in, hwo = g->hw_out;
+    const lsk_dwconv3x3_ukernels *uk = lsk_dwconv3x3_get_config(lsk_active_isa(), g->wo);
+    const int flags = planes * hwo * sizeof(float) >= LSK_DWCONV_NT_MIN_BYTES ? LSK_DW3_STREAM : 0;
+    int nt = lsk_region_threads();
+    if ((size_t)nt > planes) nt = (int)planes;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+#ifdef _OPENMP
+        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+#else
+        const size_t t = 0, team = 1;
+#endif
+        for (size_t p = planes * t / team; p < planes * (t + 1) / team; p++) {
+            const size_t c = p % C, readable = (planes - p) * hw;
+            if (d->stride_h == 1) uk->s1(h, wd, readable, x + p * hw, w + c * 9, b ? b[c] : 0.0f, flags, y + p * hwo);
+            else uk->s2(h, wd, readable, x + p * hw, w + c * 9, b ? b[c] : 0.0f, flags, y + p * hwo);
+        }
+        if (flags) uk->store_fence();
+    }
+    return LSK_OK;
+}
+
+/* Data and / or weight gradient. Thread t takes the channels [C*t/T, C*(t+1)/T) of every
+ * image, in image order: each image's slice is one contiguous run of memory, and every
+ * dw / db element is summed in the same order whatever the thread count (bitwise identical
+ * results for any number of threads, no partials to reduce). A plane's dx is computed
+ * just before its dw, so dy comes from memory once for both. */
+static lsk_status row_bwd(const lsk_conv_geom *g, float *dx, float *dw, float *db, const float *dy, const float *x,
+                          const float *w, int accumulate_dx, int accumulate_dw) {
+    const lsk_conv2d_desc *d = &g->d;
+    const size_t N = d->batch, C = d->in_channels, h = d->in_height, wd = d->in_width, planes = N * C;
+    const size_t hw = g->hw_in, hwo = g->hw_out;
+    const int s1 = d->stride_h == 1;
+    const lsk_dwconv3x3_ukernels *uk = lsk_dwconv3x3_get_config(lsk_active_isa(), g->wo);
+    const int dx_flags = accumulate_dx                                          ? LSK_DW3_ACCUMULATE
+                         : planes * hw * sizeof(float) >= LSK_DWCONV_NT_MIN_BYTES ? LSK_DW3_STREAM
+                                                                                  : 0;
+    if (dw && !accumulate_dw) {
+        memset(dw, 0, C * 9 * sizeof(float));
+        if (db) memset(db, 0, C * sizeof(float));
+    }
+    int nt = lsk_region_threads();
+    if ((size_t)nt > C) nt = (int)C;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+#ifdef _OPENMP
+        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+#else
+        const size_t t = 0, team = 1;
+#endif
+        const size_t c0 = C * t / team, c1 = C * (t + 1) / team;
+        for (size_t n = 0; n < N; n++)
+            for (size_t c = c0; c < c1; c++) {
+                const size_t p = n * C + c, rd = (planes - p) * hwo;
+                if (dx) {
+                    if (s1) { /* the data gradient of stride 1 is the forward pass with the kernel rotated */
+                        float r9[9];
+                        for (int i = 0; i < 9; i++) r9[i] = w[c * 9 + 8 - i];
+                        uk->s1(h, wd, rd, dy + p * hwo, r9, 0.0f, dx_flags, dx + p * hw);
+                    } else {
+                        uk->s2_bwd_data(h, wd, rd, dy + p * hwo, w + c * 9, dx_flags, dx + p * hw);
+                    }
+                }
+                if (dw) {
+                    float part[9], sum;
+                    (s1 ? uk->s1_bwd_weight : uk->s2_bwd_weight)(h, wd, (planes - p) * hw, rd, x + p * hw,
+                                                                  dy + p * hwo, part, &sum);
+                    for (int i = 0; i < 9; i++) dw[c * 9 + i] += part[i];
+                    if (db) db[c] += sum;
+                }
+            }
+        if (dx && dx_flags == LSK_DW3_STREAM) uk->store_fence();
+    }
+    return LSK_OK;
+}
+
+lsk_status lsk_dwconv_bwd(const lsk_conv_geom *g, float *dx, float *dw, float *db, const float *dy, const float *x,
+                          const float *w, int accumulate_dx, int accumulate_dw) {
+    if (row_path(g)) return row_bwd(g, dx, dw, db, dy, x, w, accumulate_dx, accumulate_dw);
+    lsk_status st = LSK_OK;
+    if (dx) st = lsk_dwconv_bwd_data(g, dx, dy, w, accumulate_dx);
+    if (st == LSK_OK && dw) st = lsk_dwconv_bwd_weight(g, dw, db, dy, x, accumulate_dw);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Other geometries (5x5, other paddings): flat sums over packed planes.                  */
+
 static size_t round_block(size_t n) { return (n + LSK_DWCONV_BLOCK - 1) / LSK_DWCONV_BLOCK * LSK_DWCONV_BLOCK; }
 
 /* Layout of one packed input plane (fwd, bwd_weight) and of the flat output. */
@@ -202,6 +308,7 @@ static void fwd_plane(const void *ctx, plane_stage stage, size_t item, float *ws
 }
 
 lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {
+    if (row_path(g)) return row_fwd(g, y, x, w, b);
     fwd_ctx p;
     layout_init(g, &p.l);
     p.channels = g->d.in_channels;
@@ -277,6 +384,7 @@ static void bwd_data_plane(const void *ctx, plane_stage stage, size_t item, floa
 }
 
 lsk_status lsk_dwconv_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w, int accumulate) {
+    if (row_path(g)) return row_bwd(g, dx, NULL, NULL, dy, NULL, w, accumulate, 0);
     const lsk_conv2d_desc *d = &g->d;
     bwd_data_ctx p;
     p.k = d->kernel_h;
@@ -344,6 +452,7 @@ static void bwd_weight_channels(const dw_layout *l, const lsk_dwconv_ukernels *u
 
 lsk_status lsk_dwconv_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
                                  int accumulate) {
+    if (row_path(g)) return row_bwd(g, NULL, dw, db, dy, x, NULL, 0, accumulate);
     dw_layout l;
     layout_init(g, &l);
     const size_t channels = g->d.in_channels, batch = g->d.batch;

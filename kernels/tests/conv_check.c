@@ -113,6 +113,25 @@ void lsk_tconv_check_case(lsk_tctx *t, const lsk_conv2d_desc *dp, int idx, int b
             RUN_CHECK(lsk_conv2d_bwd_weight(&d, gdw, gdb, dy, x, 1), "bwd_weight acc=1 dw", gdw, dw_1, mdw_1, nw, t_bw);
             snprintf(what, sizeof what, "bwd_weight acc=1 db %s", tag);
             lsk_tcheck_conv_bound(t, what, gdb, db_1, mdb_1, nb, t_bw);
+            /* Both gradients in one call (lsk_conv2d_bwd), overwrite and accumulate, and
+             * each gradient alone through it. */
+            lsk_tfill_nan(gdx, nx); lsk_tfill_nan(gdw, nw); lsk_tfill_nan(gdb, nb);
+            RUN_CHECK(lsk_conv2d_bwd(&d, gdx, gdw, gdb, dy, x, w, 0, 0), "bwd acc=0 dx", gdx, dx_0, mdx_0, nx, t_bd);
+            snprintf(what, sizeof what, "bwd acc=0 dw %s", tag);
+            lsk_tcheck_conv_bound(t, what, gdw, dw_0, mdw_0, nw, t_bw);
+            snprintf(what, sizeof what, "bwd acc=0 db %s", tag);
+            lsk_tcheck_conv_bound(t, what, gdb, db_0, mdb_0, nb, t_bw);
+            memcpy(gdx, dx0, nx * sizeof(float)); memcpy(gdw, dw0, nw * sizeof(float));
+            memcpy(gdb, db0, nb * sizeof(float));
+            RUN_CHECK(lsk_conv2d_bwd(&d, gdx, gdw, gdb, dy, x, w, 1, 1), "bwd acc=1 dx", gdx, dx_1, mdx_1, nx, t_bd);
+            snprintf(what, sizeof what, "bwd acc=1 dw %s", tag);
+            lsk_tcheck_conv_bound(t, what, gdw, dw_1, mdw_1, nw, t_bw);
+            snprintf(what, sizeof what, "bwd acc=1 db %s", tag);
+            lsk_tcheck_conv_bound(t, what, gdb, db_1, mdb_1, nb, t_bw);
+            memcpy(gdx, dx0, nx * sizeof(float));
+            RUN_CHECK(lsk_conv2d_bwd(&d, gdx, NULL, NULL, dy, x, w, 1, 0), "bwd dx only", gdx, dx_1, mdx_1, nx, t_bd);
+            lsk_tfill_nan(gdw, nw);
+            RUN_CHECK(lsk_conv2d_bwd(&d, NULL, gdw, NULL, dy, x, NULL, 0, 0), "bwd dw only", gdw, dw_0, mdw_0, nw, t_bw);
             /* db == NULL, and bitwise determinism for a fixed thread count. */
             lsk_tfill_nan(gdw2, nw);
             RUN_CHECK(lsk_conv2d_bwd_weight(&d, gdw2, NULL, dy, x, 0), "bwd_weight db=NULL", gdw2, dw_0, mdw_0, nw, t_bw);

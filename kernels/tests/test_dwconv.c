@@ -5,7 +5,8 @@
  * lsk_ref_conv2d_* oracles, on every ISA path and 1 and 2 threads: 3x3 and 5x5, stride 1
  * and 2, paddings 0..kernel-1 (also unequal), heights 1..37, widths 1..17, 31, 33, 65
  * (every SIMD tail of 4/8/16-float vectors and of the 2-vector deinterleave), channels
- * 1..7 and 16/32/96, batch 1..3, with and without bias / db, accumulate 0/1; plus random
+ * 1..7 and 16/32/96, batch 1..3, with and without bias / db, accumulate 0/1, outputs large
+ * enough for the streaming stores of the 3x3 pad-1 row kernels; plus random
  * shapes, the algorithm choice itself, and bitwise equality of bwd_weight between 1 and 2
  * threads (the channel split makes it independent of the thread count).
  *
@@ -141,6 +142,9 @@ void lsk_test_dwconv(lsk_tctx *t) {
         {3, 2, 13, 6, 3, 2, 0, 2},   {2, 16, 8, 8, 3, 1, 1, 1},  {2, 32, 16, 16, 3, 2, 1, 1},
         {1, 96, 8, 8, 3, 1, 1, 1},   {2, 16, 32, 32, 3, 1, 1, 1}, {2, 16, 32, 32, 3, 2, 1, 1},
         {1, 7, 37, 33, 5, 2, 2, 2},  {1, 4, 2, 2, 5, 1, 4, 4},   {1, 3, 1, 1, 3, 2, 2, 2},
+        /* outputs over LSK_DWCONV_NT_MIN_BYTES (12 MiB): the streaming stores, on aligned
+         * rows (320) and on rows that are not (333, falling back to plain stores) */
+        {4, 8, 320, 320, 3, 1, 1, 1}, {4, 8, 300, 333, 3, 1, 1, 1}, {4, 8, 320, 320, 3, 2, 1, 1},
     };
     for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) run_case(t, &k_cases[i], idx++);
     for (int i = 0; i < 12; i++) {

@@ -206,6 +206,18 @@ static void conv_cases(lsk_tctx *t, conv_fwd_fn fwd, conv_bwdd_fn bwdd, conv_bwd
         BAD(lsk_conv2d_output_size(NULL, &ho, &wo));
         BAD(lsk_conv2d_output_size(&d, NULL, &wo));
         BAD(lsk_conv2d_output_size(&d, &ho, NULL));
+        /* the fused backward: dx and/or dw, db only with dw */
+        OK(lsk_conv2d_bwd(&d, O0, O1, O2, I0, I1, I2, 0, 1));
+        OK(lsk_conv2d_bwd(&d, O0, NULL, NULL, I0, NULL, I2, 1, 0));
+        OK(lsk_conv2d_bwd(&d, NULL, O1, NULL, I0, I1, NULL, 0, 0));
+        BAD(lsk_conv2d_bwd(NULL, O0, O1, O2, I0, I1, I2, 0, 0));
+        BAD(lsk_conv2d_bwd(&d, NULL, NULL, NULL, I0, I1, I2, 0, 0));
+        BAD(lsk_conv2d_bwd(&d, NULL, NULL, O2, I0, I1, I2, 0, 0));
+        BAD(lsk_conv2d_bwd(&d, O0, O1, O2, NULL, I1, I2, 0, 0));
+        BAD(lsk_conv2d_bwd(&d, O0, O1, O2, I0, NULL, I2, 0, 0));
+        BAD(lsk_conv2d_bwd(&d, O0, O1, O2, I0, I1, NULL, 0, 0));
+        BAD(lsk_conv2d_bwd(&d, O0, O1, O2, I0, I1, I2, 2, 0));
+        BAD(lsk_conv2d_bwd(&d, O0, O1, O2, I0, I1, I2, 0, -1));
     }
     lsk_conv2d_desc bad[32];
     const size_t nbad = bad_conv_descs(bad, overflow);
@@ -219,7 +231,10 @@ static void conv_cases(lsk_tctx *t, conv_fwd_fn fwd, conv_bwdd_fn bwdd, conv_bwd
         expect(t, fwd(e, O0, I0, I1, I2), LSK_ERR_INVALID_ARGUMENT, 0, what, __LINE__);
         expect(t, bwdd(e, O0, I0, I1, 1), LSK_ERR_INVALID_ARGUMENT, 0, what, __LINE__);
         expect(t, bwdw(e, O0, O1, I0, I1, 0), LSK_ERR_INVALID_ARGUMENT, 0, what, __LINE__);
-        if (fwd == lsk_conv2d_fwd) expect(t, lsk_conv2d_output_size(e, &ho, &wo), LSK_ERR_INVALID_ARGUMENT, 0, what, __LINE__);
+        if (fwd == lsk_conv2d_fwd) {
+            expect(t, lsk_conv2d_output_size(e, &ho, &wo), LSK_ERR_INVALID_ARGUMENT, 0, what, __LINE__);
+            expect(t, lsk_conv2d_bwd(e, O0, O1, O2, I0, I1, I2, 1, 0), LSK_ERR_INVALID_ARGUMENT, 0, what, __LINE__);
+        }
     }
 }
 

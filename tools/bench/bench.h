@@ -15,6 +15,7 @@ typedef struct lsk_bopts {
     int threads[4];      /* thread counts to run, 0-terminated */
     double min_seconds;  /* time budget per case (repeat until both this and min_reps are met) */
     int min_reps;
+    const char *only;    /* run only kernels whose name starts with this (NULL: all) */
 } lsk_bopts;
 
 double lsk_bnow(void); /* seconds, monotonic */

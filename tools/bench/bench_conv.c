@@ -1,8 +1,9 @@
 /*
  * Convolution benchmarks: the training shapes of the project's CNNs (batch 256 = 64 images
  * x 4 rotations), 3x3 pad 1 on 32x32..8x8 maps, plus a 1x1 and a stride-2 3x3 layer.
- * Kernels per shape: <name>_fwd, <name>_bwd_data, <name>_bwd_weight (with db) and
- * <name>_fwd_bwd (all three in one call, what one training step does per layer); 3x3 stride-1
+ * Kernels per shape: <name>_fwd, <name>_bwd_data, <name>_bwd_weight (with db), <name>_bwd
+ * (both gradients, lsk_conv2d_bwd) and
+ * <name>_fwd_bwd (forward + lsk_conv2d_bwd, what one training step does per layer); 3x3 stride-1
  * layers also <name>wino_{fwd,bwd_data} and <name>gemm_{fwd,bwd_data} (algorithm forced).
  * Depthwise 3x3 layers (dwconv3x3*, groups = channels) also report GB/s.
  * FLOPs = 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per pass (x3 for fwd_bwd).
@@ -29,10 +30,16 @@ static void run_bwd_weight(void *p) {
     conv_bench *c = (conv_bench *)p;
     lsk_conv2d_bwd_weight(&c->d, c->dw, c->db, c->dy, c->x, 0);
 }
+static void run_bwd(void *p) {
+    conv_bench *c = (conv_bench *)p;
+    lsk_conv2d_bwd(&c->d, c->dx, c->dw, c->db, c->dy, c->x, c->w, 0, 0);
+}
+/* One training step's work for the layer: forward, then both gradients in one call (as the
+ * Swift layer does; the peer's fwd_bwd is likewise one forward and one backward call). */
 static void run_fwd_bwd(void *p) {
+    conv_bench *c = (conv_bench *)p;
     run_fwd(p);
-    run_bwd_data(p);
-    run_bwd_weight(p);
+    lsk_conv2d_bwd(&c->d, c->dx, c->dw, c->db, c->dy, c->x, c->w, 0, 0);
 }
 
 typedef struct conv_shape {
@@ -89,18 +96,20 @@ void lsk_bench_conv(const lsk_bopts *o) {
         snprintf(shape, sizeof shape, "%zux%zux%zux%zu->%zu", s->n, s->cin, s->h, s->h, s->cout);
         const double flops = 2.0 * (double)s->n * (double)s->cout * (double)(ho * wo) * (double)(s->cin / groups) *
                              (double)(s->k * s->k);
-        /* Depthwise layers are memory-bound: report GB/s too, counting each pass's
-         * compulsory traffic (fwd: x in, y out; bwd_data: dy in, dx out; bwd_weight: x and dy in). */
-        const double bytes = s->depthwise ? 4.0 * (double)(nx + ny) : 0.0;
-        static const struct { const char *suffix; lsk_bfn fn; double passes; } k_passes[] = {
-            {"fwd", run_fwd, 1}, {"bwd_data", run_bwd_data, 1}, {"bwd_weight", run_bwd_weight, 1},
-            {"fwd_bwd", run_fwd_bwd, 3}};
+        /* Depthwise layers are memory-bound: report GB/s too, counting each pass's compulsory
+         * traffic in tensors of x's (nx) and y's (ny) size: fwd x in, y out; bwd_data dy in, dx
+         * out; bwd_weight x and dy in; bwd (both) dy, x in, dx out; fwd_bwd the last two plus fwd. */
+        const double fx = s->depthwise ? 4.0 * (double)nx : 0.0, fy = s->depthwise ? 4.0 * (double)ny : 0.0;
+        const struct { const char *suffix; lsk_bfn fn; double passes, bytes; } k_passes[] = {
+            {"fwd", run_fwd, 1, fx + fy},          {"bwd_data", run_bwd_data, 1, fx + fy},
+            {"bwd_weight", run_bwd_weight, 1, fx + fy}, {"bwd", run_bwd, 2, 2 * fx + fy},
+            {"fwd_bwd", run_fwd_bwd, 3, 3 * fx + 2 * fy}};
         for (int ti = 0; ti < 4 && o->threads[ti] > 0; ti++) {
             for (size_t pi = 0; pi < sizeof k_passes / sizeof k_passes[0]; pi++) {
                 char kernel[64];
                 snprintf(kernel, sizeof kernel, "%s_%s", s->name, k_passes[pi].suffix);
-                lsk_brun(o, kernel, shape, o->threads[ti], flops * k_passes[pi].passes,
-                         bytes * k_passes[pi].passes, k_passes[pi].fn, &c);
+                lsk_brun(o, kernel, shape, o->threads[ti], flops * k_passes[pi].passes, k_passes[pi].bytes,
+                         k_passes[pi].fn, &c);
             }
             if (s->k == 3 && s->stride == 1 && groups == 1) bench_forced(o, s->name, shape, o->threads[ti], flops, &c);
         }

@@ -1,4 +1,4 @@
-/* lsk_bench [family ...] [--json] [--threads 1,2] [--seconds S]
+/* lsk_bench [family ...] [--json] [--threads 1,2] [--seconds S] [--only KERNEL_PREFIX]
  * families: peak gemm conv nn shuffle (default: all). */
 #define _POSIX_C_SOURCE 200112L
 #include <stdio.h>
@@ -22,6 +22,7 @@ void lsk_brun(const lsk_bopts *o, const char *kernel, const char *shape, int thr
               double flops, double bytes, lsk_bfn fn, void *ctx) {
     enum { MAX_REPS = 1000 };
     static double times[MAX_REPS];
+    if (o->only && strncmp(kernel, o->only, strlen(o->only)) != 0) return;
     lsk_set_num_threads(threads);
     fn(ctx); /* warm-up: scratch growth, page faults, caches */
     int reps = 0;
@@ -61,12 +62,13 @@ float *lsk_balloc(size_t n) {
 void lsk_bfree(float *p) { free(p); }
 
 int main(int argc, char **argv) {
-    lsk_bopts o = {0, {1, 2, 0, 0}, 0.5, 5};
+    lsk_bopts o = {0, {1, 2, 0, 0}, 0.5, 5, NULL};
     const char *families[8];
     int nf = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) o.json = 1;
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) o.min_seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) o.only = argv[++i];
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             int k = 0;
             for (char *tok = strtok(argv[++i], ","); tok && k < 3; tok = strtok(NULL, ",")) o.threads[k++] = atoi(tok);

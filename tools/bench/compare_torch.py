@@ -2,7 +2,8 @@
 """Time the C kernels and PyTorch CPU on the same shapes, in the same run, and print ratios.
 
     /tmp/tv/bin/python tools/bench/compare_torch.py [family ...] [--threads 1,2] [--bench PATH]
-                                                    [--markdown] [--seconds S]
+                                                    [--markdown] [--seconds S] [--only PREFIX]
+                                                    [--rounds N]
 
 family: peak gemm conv nn (default: all). The C side is `lsk_bench --json FAMILY`, built by
 `make -C kernels OPT=-O3 bench` (or --bench). The peer side is tools/bench/peers/<family>.py, whose
@@ -59,29 +60,48 @@ def main():
     ap.add_argument("--bench", default=os.path.join(ROOT, "kernels", "build", "lsk_bench"))
     ap.add_argument("--seconds", type=float, default=0.5)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--only", default="", help="only kernels whose name starts with this prefix")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat both sides; report the median over rounds")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
 
     import torch
 
+    # Each round times every C case, then every peer case; with --rounds N the reported time
+    # of each side is the median over the rounds (a noisy host moves whole rounds).
+    rounds_ours, rounds_theirs = {}, {}
+    first = {}
+    for _ in range(args.rounds):
+        for family in args.families:
+            only = ["--only", args.only] if args.only else []
+            out = subprocess.run([args.bench, "--json", "--threads", args.threads, "--seconds", str(args.seconds),
+                                  *only, family], check=True, capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                if not line.startswith("{"):
+                    continue
+                r = json.loads(line)
+                key = (r["kernel"], r["shape"], r["threads"])
+                first.setdefault(key, r)
+                rounds_ours.setdefault(key, []).append(r["median_ms"])
+            peer = load_peer(family)
+            if peer is not None:
+                for t in threads:
+                    torch.set_num_threads(t)
+                    for kernel, shape, fn in peer.cases(torch, args.only):
+                        if kernel.startswith(args.only):
+                            rounds_theirs.setdefault((kernel, shape, t), []).append(time_fn(fn, args.seconds)[0])
     rows = []
-    for family in args.families:
-        out = subprocess.run([args.bench, "--json", "--threads", args.threads, "--seconds", str(args.seconds), family],
-                             check=True, capture_output=True, text=True).stdout
-        ours = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        peer = load_peer(family)
-        theirs = {}
-        if peer is not None:
-            for t in threads:
-                torch.set_num_threads(t)
-                for kernel, shape, fn in peer.cases(torch):
-                    theirs[(kernel, shape, t)] = time_fn(fn, args.seconds)[0]
-        for r in ours:
-            r["torch_ms"] = theirs.get((r["kernel"], r["shape"], r["threads"]))
-            rows.append(r)
+    for key, r in first.items():
+        ms = statistics.median(rounds_ours[key])
+        scale = r["median_ms"] / ms if ms > 0 else 1.0  # rates follow the time
+        r = dict(r, median_ms=ms, gflops=r["gflops"] * scale if r["gflops"] else 0,
+                 gbps=r["gbps"] * scale if r["gbps"] else 0)
+        theirs = rounds_theirs.get(key)
+        r["torch_ms"] = statistics.median(theirs) if theirs else None
+        rows.append(r)
 
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
-    print(f"# {cpu}, torch {torch.__version__}, GLIBC_TUNABLES set, medians")
+    print(f"# {cpu}, torch {torch.__version__}, GLIBC_TUNABLES set, medians ({args.rounds} round(s))")
     if args.markdown:
         print("| kernel | shape | threads | ISA | ms | GFLOP/s | GB/s | PyTorch ms | ratio |")
         print("|---|---|---|---|---|---|---|---|---|")

@@ -60,15 +60,20 @@ def _fns(torch, n, cin, h, cout, k, stride, pad, channels_last, groups=1):
         fwd()
         conv_bwd(dy, x, w, [cout], st, pd, dil, False, [0, 0], groups, [True, True, True])
 
-    return {"fwd": fwd, "bwd_data": bwd_data, "bwd_weight": bwd_weight, "fwd_bwd": fwd_bwd}
+    def bwd():
+        conv_bwd(dy, x, w, [cout], st, pd, dil, False, [0, 0], groups, [True, True, True])
+
+    return {"fwd": fwd, "bwd_data": bwd_data, "bwd_weight": bwd_weight, "bwd": bwd, "fwd_bwd": fwd_bwd}
 
 
-def cases(torch):
+def cases(torch, only=""):
     for name, n, cin, h, cout, k, stride, pad in SHAPES:
         shape = f"{n}x{cin}x{h}x{h}->{cout}"
+        if only and not (name.startswith(only) or only.startswith(name)):
+            continue  # no kernel of this shape can match the prefix
         groups = cin if name.startswith("dwconv") else 1
         layouts = [_fns(torch, n, cin, h, cout, k, stride, pad, cl, groups) for cl in (False, True)]
-        for pass_name in ("fwd", "bwd_data", "bwd_weight", "fwd_bwd"):
+        for pass_name in ("fwd", "bwd_data", "bwd_weight", "bwd", "fwd_bwd"):
             fns = [lay[pass_name] for lay in layouts]
             best = min(fns, key=_quick_time)
             yield f"{name}_{pass_name}", shape, best

@@ -16,7 +16,7 @@ SHAPES = [
 ]
 
 
-def cases(torch):
+def cases(torch, only=""):
     for tr, m, n, k in SHAPES:
         a = torch.rand(k, m) * 2 - 1 if tr[0] == "T" else torch.rand(m, k) * 2 - 1
         b = torch.rand(n, k) * 2 - 1 if tr[1] == "T" else torch.rand(k, n) * 2 - 1

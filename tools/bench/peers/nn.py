@@ -6,7 +6,7 @@ max-pool forward), torch.no_grad() for forward-only ops, aten backward ops calle
 """
 
 
-def cases(torch):
+def cases(torch, only=""):
     F = torch.nn.functional
     aten = torch.ops.aten
     cl = torch.channels_last

@@ -1,0 +1,269 @@
+/*
+ * Template of the 3x3, pad 1 depthwise plane kernels (contracts in dwconv-internal.h,
+ * "Row kernels"). Included once per ISA after f32-dwconv.h, which defines DW_VINT2 and
+ * DW_VZTAIL; needs in addition
+ *   DW_VPREV1(cur, prev): lane l = element l-1 of the row (cur's lane l-1, prev's last lane
+ *                         for l = 0), i.e. the row shifted right by one;
+ *   DW_VNEXT1(cur, next): lane l = element l+1 (next's lane 0 for the last lane);
+ *   DW_VSTREAM(p, v):     a non-temporal store of a whole vector to p aligned to its size
+ *                         (a plain store where the ISA has none), DW_FENCE() orders them.
+ *
+ * Unlike the flat kernels of f32-dwconv.h these read the dense plane in place: no padded
+ * copy. The padding is the zero lanes of tail loads and the zero vectors standing in for
+ * columns -1 and w; the shifted taps are built in registers. Stride 1 walks each column
+ * strip (one vector wide) down the rows, so each input row is loaded once for the three
+ * output rows it feeds (rolling accumulators): ~1 load per 9 FMAs.
+ */
+
+/* p[0..n) into lanes 0..n-1, zeros above (n <= 0: all zero, nothing read). A partial
+ * vector is read with a plain load when `readable` (floats that may be read at p) allows
+ * it: masked loads from memory are much slower than a register mask (Zen 5). */
+static inline lsk_vf DW3_LOAD(const float *p, ptrdiff_t n, ptrdiff_t readable) {
+    if (n >= VLEN) return VLD(p);
+    if (n <= 0) return VZERO();
+    return readable >= VLEN ? DW_VZTAIL(VLD(p), (size_t)n) : VLDN(p, (size_t)n);
+}
+
+/* The first n lanes of v to p (n > 0). */
+static inline void DW3_STORE(float *p, lsk_vf v, ptrdiff_t n) {
+    if (n >= VLEN) VST(p, v);
+    else VSTN(p, v, (size_t)n);
+}
+
+/* DW3_STORE, or a streaming store when asked for and p is a whole aligned vector (a line is
+ * then filled by streaming stores only: whole vectors, rows written in order). */
+static inline void DW3_STORE_F(float *p, lsk_vf v, ptrdiff_t n, int stream) {
+    if (stream && n >= VLEN && ((uintptr_t)p & (VLEN * sizeof(float) - 1)) == 0) DW_VSTREAM(p, v);
+    else DW3_STORE(p, v, n);
+}
+
+#define DW3_W(k) const lsk_vf k##0 = VDUP(k9[0]), k##1 = VDUP(k9[1]), k##2 = VDUP(k9[2]), k##3 = VDUP(k9[3]), \
+                 k##4 = VDUP(k9[4]), k##5 = VDUP(k9[5]), k##6 = VDUP(k9[6]), k##7 = VDUP(k9[7]), k##8 = VDUP(k9[8])
+
+/* Stride 1: y[oy][ox] (= bias | += ) sum k9[ky*3+kx] * x[oy+ky-1][ox+kx-1]. */
+void LSK_UK(dwconv3x3s1, LSK_U1)(size_t h, size_t w, size_t readable, const float *x, const float *k9, float bias,
+                                 int flags, float *y) {
+    DW3_W(k);
+    const int accumulate = flags & LSK_DW3_ACCUMULATE, stream = flags & LSK_DW3_STREAM;
+    const lsk_vf vb = VDUP(bias);
+    const ptrdiff_t W = (ptrdiff_t)w, R = (ptrdiff_t)readable;
+    for (ptrdiff_t c0 = 0; c0 < W; c0 += VLEN) {
+        const ptrdiff_t nc = W - c0, nn = W - c0 - VLEN; /* valid lanes of this strip / the next */
+        lsk_vf am = VZERO(), a0 = accumulate ? DW3_LOAD(y + c0, nc, R - c0) : vb;
+        for (ptrdiff_t iy = 0; iy < (ptrdiff_t)h; iy++) {
+            const float *r = x + iy * W + c0;
+            const ptrdiff_t left = R - iy * W - c0;
+            const lsk_vf p = c0 ? VLD(r - VLEN) : VZERO();
+            const lsk_vf c = DW3_LOAD(r, nc, left);
+            const lsk_vf n = DW3_LOAD(r + VLEN, nn, left - VLEN);
+            const lsk_vf l = DW_VPREV1(c, p), rr = DW_VNEXT1(c, n);
+            lsk_vf ap = vb;
+            if (iy + 1 < (ptrdiff_t)h && accumulate) ap = DW3_LOAD(y + (iy + 1) * W + c0, nc, R - (iy + 1) * W - c0);
+            if (iy > 0) { /* row iy is tap row 2 of output row iy-1: its last input */
+                am = VFMA(k6, l, am);
+                am = VFMA(k7, c, am);
+                am = VFMA(k8, rr, am);
+                DW3_STORE_F(y + (iy - 1) * W + c0, am, nc, stream);
+            }
+            a0 = VFMA(k3, l, a0);
+            a0 = VFMA(k4, c, a0);
+            a0 = VFMA(k5, rr, a0);
+            ap = VFMA(k0, l, ap);
+            ap = VFMA(k1, c, ap);
+            ap = VFMA(k2, rr, ap);
+            am = a0;
+            a0 = ap;
+        }
+        DW3_STORE_F(y + ((ptrdiff_t)h - 1) * W + c0, am, nc, stream);
+    }
+}
+
+/* Columns [2*c0, 2*c0 + 2*VLEN) of row r (w floats, `left` readable from r): e = the even
+ * ones x[2i], o = the odd ones x[2i+1], zeros past the row. */
+#define DW3_PAIR(r, c0, w, left, e, o)                                                         \
+    VDEINT2(DW3_LOAD((r) + 2 * (c0), (w) - 2 * (c0), (left) - 2 * (c0)),                      \
+            DW3_LOAD((r) + 2 * (c0) + VLEN, (w) - 2 * (c0) - VLEN, (left) - 2 * (c0) - VLEN), e, o)
+
+/* Stride 2: y[ho][wo], ho = (h+1)/2, wo = (w+1)/2; y[oy][ox] = bias +
+ * sum k9[ky*3+kx] * x[2oy+ky-1][2ox+kx-1]. Row by row; the odd columns of the previous
+ * strip (one register per tap row) give column 2ox-1. */
+void LSK_UK(dwconv3x3s2, LSK_U1)(size_t h, size_t w, size_t readable, const float *x, const float *k9, float bias,
+                                 int flags, float *y) {
+    const int stream = flags & LSK_DW3_STREAM;
+    DW3_W(k);
+    const lsk_vf vb = VDUP(bias);
+    const ptrdiff_t H = (ptrdiff_t)h, W = (ptrdiff_t)w, R = (ptrdiff_t)readable;
+    const ptrdiff_t ho = (H + 1) / 2, wo = (W + 1) / 2;
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const ptrdiff_t iy0 = 2 * oy - 1;
+        const int top = iy0 >= 0, bottom = iy0 + 2 < H;
+        const float *r0 = x + iy0 * W, *r1 = x + (iy0 + 1) * W, *r2 = x + (iy0 + 2) * W;
+        lsk_vf o0p = VZERO(), o1p = VZERO(), o2p = VZERO();
+        for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
+            /* one accumulator per tap row: three FMA chains of 3 instead of one of 9 (a
+             * small plane has too few strips to hide the FMA latency otherwise) */
+            lsk_vf acc0 = VZERO(), acc1 = vb, acc2 = VZERO(), e, o;
+            if (top) {
+                DW3_PAIR(r0, c0, W, R - iy0 * W, e, o);
+                acc0 = VMUL(k0, DW_VPREV1(o, o0p));
+                acc0 = VFMA(k1, e, acc0);
+                acc0 = VFMA(k2, o, acc0);
+                o0p = o;
+            }
+            DW3_PAIR(r1, c0, W, R - (iy0 + 1) * W, e, o);
+            acc1 = VFMA(k3, DW_VPREV1(o, o1p), acc1);
+            acc1 = VFMA(k4, e, acc1);
+            acc1 = VFMA(k5, o, acc1);
+            o1p = o;
+            if (bottom) {
+                DW3_PAIR(r2, c0, W, R - (iy0 + 2) * W, e, o);
+                acc2 = VMUL(k6, DW_VPREV1(o, o2p));
+                acc2 = VFMA(k7, e, acc2);
+                acc2 = VFMA(k8, o, acc2);
+                o2p = o;
+            }
+            DW3_STORE_F(y + oy * wo + c0, VADD(VADD(acc0, acc2), acc1), wo - c0, stream);
+        }
+    }
+}
+
+/* Stride 2, data gradient: dx[h][w] (= | +=) the transposed convolution of dy[ho][wo].
+ * dx row iy = 2oy + ky - 1, so dy row m feeds dx rows 2m (tap row 1) and 2m+1 (tap row 2),
+ * and dx row 2m+1 also takes dy row m+1 (tap row 0): the rows are made in pairs from two dy
+ * rows. In a row, even column 2u takes dy[u]*k[ky][1], odd column 2u+1 takes
+ * dy[u]*k[ky][2] + dy[u+1]*k[ky][0]; the two column phases are interleaved on the store. */
+void LSK_UK(dwconv3x3s2_bwd_data, LSK_U1)(size_t h, size_t w, size_t readable, const float *dy, const float *k9,
+                                          int flags, float *dx) {
+    DW3_W(k);
+    const int accumulate = flags & LSK_DW3_ACCUMULATE, stream = flags & LSK_DW3_STREAM;
+    const ptrdiff_t H = (ptrdiff_t)h, W = (ptrdiff_t)w, R = (ptrdiff_t)readable;
+    const ptrdiff_t ho = (H + 1) / 2, wo = (W + 1) / 2;
+    for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
+        const ptrdiff_t n0 = W - 2 * c0, n1 = n0 - VLEN; /* dx floats in this strip's two vectors */
+        /* dy row m at this strip: d (column u) and dn (column u+1) */
+        lsk_vf d = DW3_LOAD(dy + c0, wo - c0, R - c0);
+        lsk_vf dn = DW_VNEXT1(d, DW3_LOAD(dy + c0 + VLEN, wo - c0 - VLEN, R - c0 - VLEN));
+        for (ptrdiff_t m = 0; m < ho; m++) {
+            lsk_vf d2 = VZERO(), dn2 = VZERO(); /* dy row m+1 */
+            if (m + 1 < ho) {
+                const float *q = dy + (m + 1) * wo + c0;
+                const ptrdiff_t left = R - (m + 1) * wo - c0;
+                d2 = DW3_LOAD(q, wo - c0, left);
+                dn2 = DW_VNEXT1(d2, DW3_LOAD(q + VLEN, wo - c0 - VLEN, left - VLEN));
+            }
+            lsk_vf lo, hi;
+            float *row = dx + 2 * m * W + 2 * c0;
+            /* dx row 2m: tap row 1 of dy row m */
+            DW_VINT2(VMUL(k4, d), VFMA(k5, d, VMUL(k3, dn)), lo, hi);
+            if (accumulate) {
+                lo = VADD(lo, DW3_LOAD(row, n0, n0));
+                hi = VADD(hi, DW3_LOAD(row + VLEN, n1, n1));
+            }
+            DW3_STORE_F(row, lo, n0, stream);
+            if (n1 > 0) DW3_STORE_F(row + VLEN, hi, n1, stream);
+            if (2 * m + 1 < H) { /* dx row 2m+1: tap row 2 of dy row m, tap row 0 of dy row m+1 */
+                const lsk_vf ev = VFMA(k7, d, VMUL(k1, d2));
+                const lsk_vf od = VFMA(k8, d, VFMA(k6, dn, VFMA(k2, d2, VMUL(k0, dn2))));
+                DW_VINT2(ev, od, lo, hi);
+                row += W;
+                if (accumulate) {
+                    lo = VADD(lo, DW3_LOAD(row, n0, n0));
+                    hi = VADD(hi, DW3_LOAD(row + VLEN, n1, n1));
+                }
+                DW3_STORE_F(row, lo, n0, stream);
+                if (n1 > 0) DW3_STORE_F(row + VLEN, hi, n1, stream);
+            }
+            d = d2;
+            dn = dn2;
+        }
+    }
+}
+
+/* Stride 1, weight gradient of one plane: out[ky*3+kx] = sum dy[oy][ox] * x[oy+ky-1][ox+kx-1],
+ * *sum = sum dy. Column strips walk down the input rows; input row iy meets dy rows iy+1
+ * (ky 0), iy (ky 1) and iy-1 (ky 2), kept in three rolling registers. */
+void LSK_UK(dwconv3x3s1_bwd_weight, LSK_U1)(size_t h, size_t w, size_t readable_x, size_t readable_dy,
+                                            const float *x, const float *dy, float *out, float *sum) {
+    const ptrdiff_t H = (ptrdiff_t)h, W = (ptrdiff_t)w, RX = (ptrdiff_t)readable_x, RD = (ptrdiff_t)readable_dy;
+    lsk_vf s00 = VZERO(), s01 = VZERO(), s02 = VZERO(), s10 = VZERO(), s11 = VZERO(), s12 = VZERO();
+    lsk_vf s20 = VZERO(), s21 = VZERO(), s22 = VZERO(), sd = VZERO();
+    for (ptrdiff_t c0 = 0; c0 < W; c0 += VLEN) {
+        const ptrdiff_t nc = W - c0, nn = W - c0 - VLEN;
+        lsk_vf dm = VZERO(), d0 = DW3_LOAD(dy + c0, nc, RD - c0);
+        for (ptrdiff_t iy = 0; iy < H; iy++) {
+            const float *r = x + iy * W + c0;
+            const ptrdiff_t left = RX - iy * W - c0;
+            const lsk_vf p = c0 ? VLD(r - VLEN) : VZERO();
+            const lsk_vf c = DW3_LOAD(r, nc, left);
+            const lsk_vf n = DW3_LOAD(r + VLEN, nn, left - VLEN);
+            const lsk_vf l = DW_VPREV1(c, p), rr = DW_VNEXT1(c, n);
+            const lsk_vf dp = iy + 1 < H ? DW3_LOAD(dy + (iy + 1) * W + c0, nc, RD - (iy + 1) * W - c0) : VZERO();
+            s00 = VFMA(dp, l, s00);
+            s01 = VFMA(dp, c, s01);
+            s02 = VFMA(dp, rr, s02);
+            s10 = VFMA(d0, l, s10);
+            s11 = VFMA(d0, c, s11);
+            s12 = VFMA(d0, rr, s12);
+            s20 = VFMA(dm, l, s20);
+            s21 = VFMA(dm, c, s21);
+            s22 = VFMA(dm, rr, s22);
+            sd = VADD(sd, d0);
+            dm = d0;
+            d0 = dp;
+        }
+    }
+    out[0] = VHSUM(s00); out[1] = VHSUM(s01); out[2] = VHSUM(s02);
+    out[3] = VHSUM(s10); out[4] = VHSUM(s11); out[5] = VHSUM(s12);
+    out[6] = VHSUM(s20); out[7] = VHSUM(s21); out[8] = VHSUM(s22);
+    *sum = VHSUM(sd);
+}
+
+/* Stride 2, weight gradient of one plane (x [h][w], dy [(h+1)/2][(w+1)/2]). */
+void LSK_UK(dwconv3x3s2_bwd_weight, LSK_U1)(size_t h, size_t w, size_t readable_x, size_t readable_dy,
+                                            const float *x, const float *dy, float *out, float *sum) {
+    const ptrdiff_t H = (ptrdiff_t)h, W = (ptrdiff_t)w, RX = (ptrdiff_t)readable_x, RD = (ptrdiff_t)readable_dy;
+    const ptrdiff_t ho = (H + 1) / 2, wo = (W + 1) / 2;
+    lsk_vf s00 = VZERO(), s01 = VZERO(), s02 = VZERO(), s10 = VZERO(), s11 = VZERO(), s12 = VZERO();
+    lsk_vf s20 = VZERO(), s21 = VZERO(), s22 = VZERO(), sd = VZERO();
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const ptrdiff_t iy0 = 2 * oy - 1;
+        const int top = iy0 >= 0, bottom = iy0 + 2 < H;
+        const float *r0 = x + iy0 * W, *r1 = x + (iy0 + 1) * W, *r2 = x + (iy0 + 2) * W;
+        lsk_vf o0p = VZERO(), o1p = VZERO(), o2p = VZERO();
+        for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
+            const lsk_vf d = DW3_LOAD(dy + oy * wo + c0, wo - c0, RD - oy * wo - c0);
+            lsk_vf e, o;
+            if (top) {
+                DW3_PAIR(r0, c0, W, RX - iy0 * W, e, o);
+                s00 = VFMA(d, DW_VPREV1(o, o0p), s00);
+                s01 = VFMA(d, e, s01);
+                s02 = VFMA(d, o, s02);
+                o0p = o;
+            }
+            DW3_PAIR(r1, c0, W, RX - (iy0 + 1) * W, e, o);
+            s10 = VFMA(d, DW_VPREV1(o, o1p), s10);
+            s11 = VFMA(d, e, s11);
+            s12 = VFMA(d, o, s12);
+            o1p = o;
+            if (bottom) {
+                DW3_PAIR(r2, c0, W, RX - (iy0 + 2) * W, e, o);
+                s20 = VFMA(d, DW_VPREV1(o, o2p), s20);
+                s21 = VFMA(d, e, s21);
+                s22 = VFMA(d, o, s22);
+                o2p = o;
+            }
+            sd = VADD(sd, d);
+        }
+    }
+    out[0] = VHSUM(s00); out[1] = VHSUM(s01); out[2] = VHSUM(s02);
+    out[3] = VHSUM(s10); out[4] = VHSUM(s11); out[5] = VHSUM(s12);
+    out[6] = VHSUM(s20); out[7] = VHSUM(s21); out[8] = VHSUM(s22);
+    *sum = VHSUM(sd);
+}
+
+static void LSK_UK(dwconv3x3_fence, LSK_U1)(void) { DW_FENCE(); }
+
+const lsk_dwconv3x3_ukernels LSK_UKTABLE(dwconv3x3) = {
+    LSK_UK(dwconv3x3s1, LSK_U1),            LSK_UK(dwconv3x3s2, LSK_U1),
+    LSK_UK(dwconv3x3s2_bwd_data, LSK_U1),   LSK_UK(dwconv3x3s1_bwd_weight, LSK_U1),
+    LSK_UK(dwconv3x3s2_bwd_weight, LSK_U1), LSK_UK(dwconv3x3_fence, LSK_U1)};
