@@ -108,11 +108,16 @@ void lsk_conv_set_policy(lsk_conv_policy policy);
 lsk_conv_policy lsk_conv_get_policy(void);
 
 /* Winograd F(4x4,3x3) (ops/winograd.c). applies: 3x3, stride 1, groups 1 (bwd_data also
- * pad <= 2). Inputs already validated. */
+ * pad <= 2); fwd, bwd_data and bwd_weight. Inputs already validated. */
 int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass);
 lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b);
 lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w,
                                       int accumulate);
+lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
+                                        int accumulate);
+
+/* Deterministic sum of n floats in 16 independent lanes (ops/conv-gemm.c): bias gradients. */
+float lsk_conv_row_sum(const float *p, size_t n);
 
 /* Work of one item (an (image, group) pair, a block of Winograd tiles…); ws is the calling
  * thread's workspace. */

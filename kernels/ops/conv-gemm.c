@@ -79,7 +79,7 @@ static int team_size(void) {
 }
 
 /* Deterministic sum of one row, in 16 independent lanes (vectorisable, no -ffast-math). */
-static float row_sum(const float *p, size_t n) {
+float lsk_conv_row_sum(const float *p, size_t n) {
     float acc[16] = {0};
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -301,7 +301,7 @@ static lsk_status bwd_weight_range(const lsk_conv_geom *g, int direct, lsk_f32_i
             }
             if (dbt) {
                 for (size_t co = 0; co < g->cout_g; co++) {
-                    const float sum = row_sum(dyg + co * hwo, hwo);
+                    const float sum = lsk_conv_row_sum(dyg + co * hwo, hwo);
                     float *dst = dbt + grp * g->cout_g + co;
                     *dst = beta == 0.0f ? sum : *dst + sum;
                 }

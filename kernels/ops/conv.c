@@ -56,10 +56,9 @@ lsk_status lsk_conv2d_output_size(const lsk_conv2d_desc *d, size_t *out_height, 
 
 /*
  * The algorithm choice, per shape and pass (one place for every rule):
- *  - 3x3, stride 1, groups 1, fwd and bwd_data (bwd_data: pad <= 2): Winograd F(4x4,3x3)
+ *  - 3x3, stride 1, groups 1, all three passes (bwd_data: pad <= 2): Winograd F(4x4,3x3)
  *    (ops/winograd.c) where winograd_pays (measured rule below), or everywhere it applies
- *    with LSK_CONV_ALGO=winograd; LSK_CONV_ALGO=gemm never picks it. bwd_weight stays on
- *    im2col + GEMM.
+ *    with LSK_CONV_ALGO=winograd; LSK_CONV_ALGO=gemm never picks it.
  *  - depthwise (groups == in_channels == out_channels), 3x3 or 5x5, stride 1 or 2 (equal),
  *    pad <= kernel - 1: the direct depthwise kernel, all three passes
  *    (lsk_conv_depthwise_applies; after Winograd, which needs groups == 1, so the two only
@@ -97,8 +96,13 @@ lsk_conv_policy lsk_conv_get_policy(void) {
  *    multiply-adds save when the GEMMs are this thin;
  *  - output maps below 8x8 stay on GEMM (not measured; a partial 4x4 tile wastes up to 3/4
  *    of its work there). */
-static int winograd_pays(const lsk_conv_geom *g) {
+/* The weight gradient follows the same rule: Winograd / GEMM time mostly 0.45-0.72 from
+ * 32 channels up (single noisy runs up to 1.00, one round 1.73) and 0.74-1.29 at 16
+ * channels, a tie within the host's noise (docs/conv.md, "Winograd weight gradient vs
+ * GEMM"). */
+static int winograd_pays(const lsk_conv_geom *g, lsk_conv_pass pass) {
     const lsk_conv2d_desc *d = &g->d;
+    (void)pass;
     return LSK_MIN(d->in_channels, d->out_channels) >= 16 && g->ho >= 8 && g->wo >= 8;
 }
 
@@ -119,7 +123,7 @@ lsk_conv_algo lsk_conv_choose_algo(const lsk_conv_geom *g, lsk_conv_pass pass) {
     const int unit_stride = d->stride_h == 1 && d->stride_w == 1;
     const lsk_conv_policy policy = lsk_conv_get_policy();
     if (policy != LSK_CONV_POLICY_GEMM && lsk_conv_winograd_applies(g, pass) &&
-        (policy == LSK_CONV_POLICY_WINOGRAD || winograd_pays(g)))
+        (policy == LSK_CONV_POLICY_WINOGRAD || winograd_pays(g, pass)))
         return LSK_CONV_ALGO_WINOGRAD_F4X4;
     if (lsk_conv_depthwise_applies(g)) return LSK_CONV_ALGO_DEPTHWISE_DIRECT;
     if (d->kernel_h == 1 && d->kernel_w == 1 && unit_stride && d->pad_h == 0 && d->pad_w == 0)
@@ -186,6 +190,7 @@ lsk_status lsk_conv2d_bwd_weight(const lsk_conv2d_desc *d, float *dw, float *db,
         return LSK_OK;
     }
     const lsk_conv_algo algo = lsk_conv_choose_algo(&g, LSK_CONV_BWD_WEIGHT);
+    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) return lsk_conv_winograd_bwd_weight(&g, dw, db, dy, x, accumulate != 0);
     if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_bwd_weight(&g, dw, db, dy, x, accumulate != 0);
     return lsk_conv_gemm_bwd_weight(&g, algo, dw, db, dy, x, accumulate != 0);
 }

@@ -1,7 +1,7 @@
 /*
- * Winograd F(4x4, 3x3) convolution for 3x3 stride-1 ungrouped layers (forward, and
- * bwd_data as the forward convolution of dy with the flipped, channel-transposed kernel and
- * padding 2 - pad). Math, layout and measurements: kernels/winograd/winograd-internal.h and
+ * Winograd F(4x4, 3x3) convolution for 3x3 stride-1 ungrouped layers (forward, bwd_data as
+ * the forward convolution of dy with the flipped, channel-transposed kernel and padding
+ * 2 - pad, and bwd_weight through the adjoints of the three transforms, below). Math, layout and measurements: kernels/winograd/winograd-internal.h and
  * docs/conv.md ("Winograd").
  *
  * Tiles. Output tile (n, ty, tx) covers output rows 4ty..4ty+3 and columns 4tx..4tx+3 of
@@ -294,12 +294,146 @@ static lsk_status wino_run(wino_problem *p) {
     return lsk_conv_run_items(blocks, workspace_bytes(p), run_block, p);
 }
 
+/* ------------------------------------------------------------------------------------- */
+/* Weight gradient: dU[e] [cout x cin] = sum over tiles of dM[e] (cout x tiles) x V[e]^T
+ * (tiles x cin), with V the forward's input transform of the x patches and dM = A dY A^T
+ * of the 4x4 dy tiles (the adjoint of the output transform); then dw = G^T dU G per filter
+ * (the adjoint of the filter transform). The tiles and blocks are the forward pass's. */
+
+typedef struct wino_wgrad {
+    wino_problem p;  /* the forward problem: x, its geometry, the block size */
+    const float *dy;
+    size_t cc;       /* cout * cin: floats per dU[e] */
+    int want_db;
+} wino_wgrad;
+
+/* One block into this thread's partials du [36][cc] (then db [cout] when wanted): first = 1
+ * overwrites them, 0 adds. */
+static lsk_status run_wblock(const wino_wgrad *q, size_t blk, float *ws, float *du, int first) {
+    const wino_problem *p = &q->p;
+    const size_t ld = p->block, t0 = blk * ld, n = LSK_MIN(ld, p->tiles - t0);
+    const size_t plane_in = p->h * p->w, plane_out = p->ho * p->wo;
+    const size_t vs = v_stride(p), ms = m_stride(p);
+    float *lanes = ws, *v = lanes + 36 * ld, *m = v + 36 * vs;
+    lsk_wino_tile *tin = (lsk_wino_tile *)(m + 36 * ms), *tout = tin + ld;
+    tile_tables(p, t0, n, ld, tin, tout);
+    const size_t img0 = t0 / (p->th * p->tw), img1 = (t0 + n - 1) / (p->th * p->tw);
+    prefetch_planes(p->x, p->cin, plane_in, 0, img0, img1);
+    for (size_t c = 0; c < p->cin; c++) {
+        if (c + 1 < p->cin) prefetch_planes(p->x, p->cin, plane_in, c + 1, img0, img1);
+        p->cfg->gather(p->x + c * plane_in, p->w, tin, n, lanes, ld);
+        p->cfg->input(lanes, ld, v + c * ld, vs, n);
+    }
+    float *db = du + 36 * q->cc;
+    prefetch_planes(q->dy, p->cout, plane_out, 0, img0, img1);
+    for (size_t co = 0; co < p->cout; co++) {
+        if (co + 1 < p->cout) prefetch_planes(q->dy, p->cout, plane_out, co + 1, img0, img1);
+        /* the 4x4 dy tiles, zeros past the output's edge (their dY is zero: the forward
+         * pass drops those outputs) */
+        p->cfg->gather(q->dy + co * plane_out, p->wo, tout, n, lanes, ld);
+        p->cfg->output_adj(lanes, ld, m + co * ld, ms, n);
+        if (q->want_db) { /* the tiles cover each output exactly once, and row 1 of A is all
+                           * ones: element (1, 1) of A dY A^T is the tile's sum */
+            const float sum = lsk_conv_row_sum(m + 7 * ms + co * ld, n);
+            db[co] = first ? sum : db[co] + sum;
+        }
+    }
+    for (size_t e = 0; e < 36; e++) {
+        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_TRANS, p->cout, p->cin, n, 1.0f, m + e * ms, ld, v + e * vs,
+                                       ld, first ? 0.0f : 1.0f, du + e * q->cc, p->cin);
+        if (s != LSK_OK) return s;
+    }
+    return LSK_OK;
+}
+
+/* dw[co][ci] (= | +=) G^T dU[.][co*cin+ci] G (in double: 2*81*36 operations per filter). */
+static void filter_adjoint(const float *du, size_t cc, float *dw, int accumulate) {
+    static const double G[6][3] = {{0.25, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    for (size_t f = 0; f < cc; f++) {
+        double t[6][3]; /* t = dU G */
+        for (int a = 0; a < 6; a++)
+            for (int j = 0; j < 3; j++) {
+                double s = 0;
+                for (int b = 0; b < 6; b++) s += (double)du[(size_t)(a * 6 + b) * cc + f] * G[b][j];
+                t[a][j] = s;
+            }
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                double s = 0;
+                for (int a = 0; a < 6; a++) s += G[a][i] * t[a][j];
+                float *o = dw + f * 9 + (size_t)(i * 3 + j);
+                *o = accumulate ? *o + (float)s : (float)s;
+            }
+    }
+}
+
+lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
+                                        int accumulate) {
+    const lsk_conv2d_desc *d = &g->d;
+    wino_wgrad q;
+    wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
+                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, NULL, NULL, 0, NULL, 0, lsk_wino_get_config(lsk_active_isa())};
+    q.p = p;
+    q.dy = dy;
+    q.cc = d->out_channels * d->in_channels;
+    q.want_db = db != NULL;
+    /* tiles and block size as the forward pass */
+    wino_problem *pp = &q.p;
+    pp->th = (pp->ho + 3) / 4;
+    pp->tw = (pp->wo + 3) / 4;
+    pp->tiles = pp->batch * pp->th * pp->tw;
+    int nt = lsk_region_threads();
+    size_t block = LSK_WINO_BLOCK_BYTES / (36 * (pp->cin + pp->cout) * sizeof(float));
+    const size_t per_thread = (pp->tiles + (size_t)nt - 1) / (size_t)nt;
+    if (block > per_thread) block = per_thread;
+    block = block >= 64 ? block / 64 * 64 : block / LSK_WINO_LANE_ALIGN * LSK_WINO_LANE_ALIGN;
+    if (block < LSK_WINO_LANE_ALIGN) block = LSK_WINO_LANE_ALIGN;
+    pp->block = block;
+    const size_t blocks = (pp->tiles + block - 1) / block;
+    if ((size_t)nt > blocks) nt = (int)blocks;
+    /* per-thread partials [36][cc] + db [cout], in the calling thread's AUX scratch */
+    const size_t part_floats = 36 * q.cc + d->out_channels;
+    size_t bytes;
+    if (!lsk_mul_ok((size_t)nt * part_floats, sizeof(float), &bytes)) return LSK_ERR_OUT_OF_MEMORY;
+    float *part = (float *)lsk_scratch(LSK_SCRATCH_CONV_AUX, bytes);
+    if (!part) return LSK_ERR_OUT_OF_MEMORY;
+    const size_t ws_bytes = workspace_bytes(pp);
+    lsk_status status = LSK_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+#ifdef _OPENMP
+        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+#else
+        const size_t t = 0, team = 1;
+#endif
+        float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
+        if (!ws) {
+            lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);
+        } else {
+            float *du = part + t * part_floats;
+            const size_t b0 = blocks * t / team, b1 = blocks * (t + 1) / team;
+            for (size_t b = b0; b < b1; b++) lsk_note_status(&status, run_wblock(&q, b, ws, du, b == b0));
+            if (b0 == b1) memset(du, 0, part_floats * sizeof(float));
+        }
+    }
+    if (status != LSK_OK) return status;
+    for (int t = 1; t < nt; t++) /* partials in thread order */
+        for (size_t i = 0; i < part_floats; i++) part[i] += part[(size_t)t * part_floats + i];
+    filter_adjoint(part, q.cc, dw, accumulate);
+    if (db)
+        for (size_t co = 0; co < d->out_channels; co++) db[co] = accumulate ? db[co] + part[36 * q.cc + co] : part[36 * q.cc + co];
+    return LSK_OK;
+}
+
 int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass) {
     const lsk_conv2d_desc *d = &g->d;
     if (d->kernel_h != 3 || d->kernel_w != 3 || d->stride_h != 1 || d->stride_w != 1 || d->groups != 1) return 0;
     if (pass == LSK_CONV_FWD) return 1;
     if (pass == LSK_CONV_BWD_DATA) return d->pad_h <= 2 && d->pad_w <= 2;
-    return 0;
+    return 1; /* bwd_weight: the forward's tiles, any padding */
 }
 
 lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {

@@ -145,6 +145,8 @@ void lsk_test_dwconv(lsk_tctx *t) {
         /* outputs over LSK_DWCONV_NT_MIN_BYTES (12 MiB): the streaming stores, on aligned
          * rows (320) and on rows that are not (333, falling back to plain stores) */
         {4, 8, 320, 320, 3, 1, 1, 1}, {4, 8, 300, 333, 3, 1, 1, 1}, {4, 8, 320, 320, 3, 2, 1, 1},
+        /* more images than one weight-gradient block (8): blocks split between threads */
+        {19, 5, 9, 10, 3, 1, 1, 1},  {19, 3, 9, 10, 3, 2, 1, 1},
     };
     for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) run_case(t, &k_cases[i], idx++);
     for (int i = 0; i < 12; i++) {

@@ -2,7 +2,7 @@
  * Tests for the Winograd F(4x4, 3x3) convolution (kernels/ops/winograd.c, kernels/winograd/):
  *  - microkernels of every ISA against the scalar ones (gather / scatter bitwise; transforms
  *    within a few ulps of the scalar expression, which differs only by FMA contraction);
- *  - lsk_conv2d_fwd / bwd_data with the Winograd path forced (lsk_conv_set_policy) against the
+ *  - lsk_conv2d_fwd / bwd_data / bwd_weight (with db) with the Winograd path forced (lsk_conv_set_policy) against the
  *    double oracles lsk_ref_conv2d_*, on odd map sizes (1..13, 17, 31: not multiples of the
  *    4x4 tile), pads 0/1/2 (also unequal), channels 1..9 and 16..64, batch 1..3, with and
  *    without bias, accumulate 0/1, every ISA path, 1 and 2 threads, fixed and random shapes;
@@ -20,6 +20,9 @@
  * (cin + 24) * FLT_EPSILON * (mag + |bias| + |previous|), about 2x the bound. mag is computed
  * here in double by wino_magnitude; it is 10-100x sum|x||w| (the transforms' entries reach 8
  * and 5), which is what makes Winograd less accurate than GEMM (docs/conv.md, error table).
+ * The weight gradient is checked the same way with its own chain (wino_wgrad_magnitude: the
+ * absolute-value evaluation of G^T [(A dY A^T) (.) (B^T d B)] G summed over tiles) and
+ * (tiles + 24) * FLT_EPSILON: the GEMMs sum over the tiles. Zeroing one x plane must fail it.
  * The check cannot pass by accident: a dropped filter tap changes an output by |x||w| ~ 0.3,
  * while the bound is ~(cin + 24) * 1.2e-7 * mag ~ 1e-3 at the largest shapes here; the test
  * verifies this on every case (a zeroed tap must fail the check).
@@ -130,6 +133,73 @@ static void wino_magnitude(float *mag, const float *x, const float *w, size_t n,
     free(v);
 }
 
+/* mag [k, c, 3, 3] of the weight gradient of that convolution from dy [n, k, ho, wo], by the
+ * absolute-value evaluation of the Winograd chain: sum over tiles of
+ * |G|^T ( (|A| |dY| |A|^T) (.) (|B^T| |d| |B|) ) |G|. */
+static void wino_wgrad_magnitude(float *mag, const float *x, const float *dy, size_t n, size_t c, size_t h,
+                                 size_t wd, size_t k, size_t ph, size_t pw) {
+    const size_t ho = out_dim(h, ph), wo = out_dim(wd, pw);
+    double *acc = (double *)calloc(k * c * 36, sizeof(double)), *v = (double *)malloc(c * 36 * sizeof(double));
+    double *dm = (double *)malloc(k * 36 * sizeof(double));
+    for (size_t img = 0; img < n; img++)
+        for (size_t ty = 0; ty < (ho + 3) / 4; ty++)
+            for (size_t tx = 0; tx < (wo + 3) / 4; tx++) {
+                for (size_t ci = 0; ci < c; ci++) {
+                    double d[6][6], t[6][6];
+                    for (int r = 0; r < 6; r++)
+                        for (int q = 0; q < 6; q++) {
+                            const ptrdiff_t iy = (ptrdiff_t)(4 * ty + (size_t)r) - (ptrdiff_t)ph;
+                            const ptrdiff_t ix = (ptrdiff_t)(4 * tx + (size_t)q) - (ptrdiff_t)pw;
+                            d[r][q] = iy >= 0 && ix >= 0 && (size_t)iy < h && (size_t)ix < wd
+                                          ? fabs((double)x[((img * c + ci) * h + (size_t)iy) * wd + (size_t)ix])
+                                          : 0.0;
+                        }
+                    for (int i = 0; i < 6; i++)
+                        for (int q = 0; q < 6; q++) {
+                            t[i][q] = 0;
+                            for (int r = 0; r < 6; r++) t[i][q] += fabs(kBT[i][r]) * d[r][q];
+                        }
+                    for (int i = 0; i < 6; i++)
+                        for (int j = 0; j < 6; j++) {
+                            double s2 = 0;
+                            for (int q = 0; q < 6; q++) s2 += t[i][q] * fabs(kBT[j][q]);
+                            v[ci * 36 + (size_t)i * 6 + j] = s2;
+                        }
+                }
+                for (size_t ko = 0; ko < k; ko++) { /* |A| |dY| |A|^T, A = (A^T)^T */
+                    double dt[4][4] = {{0}}, t[6][4];
+                    for (size_t a = 0; a < 4 && 4 * ty + a < ho; a++)
+                        for (size_t b = 0; b < 4 && 4 * tx + b < wo; b++)
+                            dt[a][b] = fabs((double)dy[((img * k + ko) * ho + 4 * ty + a) * wo + 4 * tx + b]);
+                    for (int i = 0; i < 6; i++)
+                        for (int b = 0; b < 4; b++) {
+                            t[i][b] = 0;
+                            for (int a = 0; a < 4; a++) t[i][b] += fabs(kAT[a][i]) * dt[a][b];
+                        }
+                    for (int i = 0; i < 6; i++)
+                        for (int j = 0; j < 6; j++) {
+                            double s2 = 0;
+                            for (int b = 0; b < 4; b++) s2 += t[i][b] * fabs(kAT[b][j]);
+                            dm[ko * 36 + (size_t)i * 6 + j] = s2;
+                        }
+                }
+                for (size_t ko = 0; ko < k; ko++)
+                    for (size_t ci = 0; ci < c; ci++)
+                        for (int e = 0; e < 36; e++) acc[(ko * c + ci) * 36 + (size_t)e] += dm[ko * 36 + (size_t)e] * v[ci * 36 + (size_t)e];
+            }
+    for (size_t f = 0; f < k * c; f++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                double s2 = 0;
+                for (int a = 0; a < 6; a++)
+                    for (int b = 0; b < 6; b++) s2 += fabs(kG[a][i]) * acc[f * 36 + (size_t)a * 6 + b] * fabs(kG[b][j]);
+                mag[f * 9 + (size_t)i * 3 + j] = (float)s2;
+            }
+    free(acc);
+    free(v);
+    free(dm);
+}
+
 /* Number of elements outside (cin + 24) * FLT_EPSILON * (mag + extra); the first one is
  * described in `first` (extra may be NULL: no bias / previous value). */
 static size_t count_outside(const float *got, const float *want, const float *mag, const float *extra, size_t n,
@@ -208,6 +278,34 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
     snprintf(what, sizeof what, "winograd case %d: a zeroed tap exceeds the bound", idx);
     lsk_tcheck(t, count_outside(y_cut, y_n, mag_y, NULL, ny, c->cin, NULL, 0) > 0, what);
 
+    /* Weight gradient: oracle, magnitude, |previous| for accumulate, the db bound's sum |dy|,
+     * and a mutation the bound must see (channel 0 of image 0 of x zeroed). */
+    const size_t tiles = c->batch * ((ho + 3) / 4) * ((wo + 3) / 4);
+    float *dw_0 = lsk_talloc(nw), *dw_1 = lsk_talloc(nw), *dw0 = lsk_talloc(nw), *mag_dw = lsk_talloc(nw);
+    float *abs_dw0 = lsk_talloc(nw), *dw_cut = lsk_talloc(nw), *x_cut = lsk_talloc(nx);
+    float *db_0 = lsk_talloc(c->cout), *mag_db = lsk_talloc(c->cout), *gdw = lsk_talloc(nw), *gdb = lsk_talloc(c->cout);
+    lsk_trand_fill(t, dw0, nw, -1.0f, 1.0f);
+    memcpy(dw_1, dw0, nw * sizeof(float));
+    memcpy(x_cut, x, nx * sizeof(float));
+    memset(x_cut, 0, c->h * c->w * sizeof(float));
+    ok = lsk_ref_conv2d_bwd_weight(&d, dw_0, db_0, dy, x, 0) == LSK_OK &&
+         lsk_ref_conv2d_bwd_weight(&d, dw_1, NULL, dy, x, 1) == LSK_OK &&
+         lsk_ref_conv2d_bwd_weight(&d, dw_cut, NULL, dy, x_cut, 0) == LSK_OK;
+    snprintf(what, sizeof what, "winograd case %d weight-gradient oracles", idx);
+    lsk_tcheck(t, ok, what);
+    wino_wgrad_magnitude(mag_dw, x, dy, c->batch, c->cin, c->h, c->w, c->cout, c->ph, c->pw);
+    lsk_tabs_copy(abs_dw0, dw0, nw);
+    for (size_t co = 0; co < c->cout; co++) {
+        double s2 = 0;
+        for (size_t img = 0; img < c->batch; img++)
+            for (size_t i = 0; i < ho * wo; i++) s2 += fabs((double)dy[(img * c->cout + co) * ho * wo + i]);
+        mag_db[co] = (float)s2;
+    }
+    /* bound: (tiles + 24) FLT_EPSILON mag (the sum over tiles has `tiles` terms; count_outside
+     * adds 24 to its size argument) */
+    snprintf(what, sizeof what, "winograd case %d: x with a zeroed plane exceeds the dw bound", idx);
+    lsk_tcheck(t, count_outside(dw_cut, dw_0, mag_dw, NULL, nw, tiles, NULL, 0) > 0, what);
+
     float *gy = lsk_talloc(ny), *gdx = lsk_talloc(nx);
     static const int k_threads[2] = {1, 2};
     LSK_FOR_EACH_ISA(isa) {
@@ -232,6 +330,18 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
             snprintf(what, sizeof what, "winograd bwd_data acc=1 %s", tag);
             if (lsk_tcheck(t, lsk_conv2d_bwd_data(&d, gdx, dy, w, 1) == LSK_OK, what))
                 check(t, what, gdx, dx_1, mag_dx, abs_dx0, nx, c->cout);
+            fill_nan(gdw, nw);
+            fill_nan(gdb, c->cout);
+            snprintf(what, sizeof what, "winograd bwd_weight acc=0 %s", tag);
+            if (lsk_tcheck(t, lsk_conv2d_bwd_weight(&d, gdw, gdb, dy, x, 0) == LSK_OK, what)) {
+                check(t, what, gdw, dw_0, mag_dw, NULL, nw, tiles);
+                snprintf(what, sizeof what, "winograd bwd_weight db %s", tag);
+                check(t, what, gdb, db_0, mag_db, NULL, c->cout, c->batch * ho * wo);
+            }
+            memcpy(gdw, dw0, nw * sizeof(float));
+            snprintf(what, sizeof what, "winograd bwd_weight acc=1 %s", tag);
+            if (lsk_tcheck(t, lsk_conv2d_bwd_weight(&d, gdw, NULL, dy, x, 1) == LSK_OK, what))
+                check(t, what, gdw, dw_1, mag_dw, abs_dw0, nw, tiles);
         }
     }
     lsk_set_num_threads(0);
@@ -257,7 +367,8 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
         check(t, what, gdx, dx_0, mag_dx, NULL, nx, c->cout);
     lsk_set_num_threads(0);
 
-    float *bufs[] = {x, w, b, dy, dx0, wt, w_cut, y_b, y_n, y_cut, mag_y, abs_b, dx_0, dx_1, mag_dx, abs_dx0, gy, gdx};
+    float *bufs[] = {x, w, b, dy, dx0, wt, w_cut, y_b, y_n, y_cut, mag_y, abs_b, dx_0, dx_1, mag_dx, abs_dx0, gy, gdx,
+                     dw_0, dw_1, dw0, mag_dw, abs_dw0, dw_cut, x_cut, db_0, mag_db, gdw, gdb};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) lsk_tfree(bufs[i]);
 }
 
@@ -341,14 +452,15 @@ static void test_microkernels(lsk_tctx *t) {
             lsk_tcheck(t, memcmp(y, y_ref, sizeof y) == 0, what);
         }
         /* transforms */
-        static const struct { const char *name; int rows_in, rows_out; } k_tr[3] = {
-            {"input", 36, 36}, {"output", 36, 16}, {"filter", 9, 36}};
-        for (int k = 0; k < 3; k++) {
+        static const struct { const char *name; int rows_in, rows_out; } k_tr[4] = {
+            {"input", 36, 36}, {"output", 36, 16}, {"filter", 9, 36}, {"output_adj", 36, 36}};
+        for (int k = 0; k < 4; k++) {
             fill_nan(out_ref, 36 * LD);
             fill_nan(out, 36 * LD);
             if (k == 0) { ref->input(src, LD, out_ref, LD, N); cfg->input(src, LD, out, LD, N); }
             if (k == 1) { ref->output(src, LD, out_ref, LD, N); cfg->output(src, LD, out, LD, N); }
             if (k == 2) { ref->filter(src, LD, out_ref, LD, N); cfg->filter(src, LD, out, LD, N); }
+            if (k == 3) { ref->output_adj(src, LD, out_ref, LD, N); cfg->output_adj(src, LD, out, LD, N); }
             snprintf(what, sizeof what, "winograd %s transform %s ~ scalar", k_tr[k].name, name);
             int close = 1;
             for (int r = 0; r < k_tr[k].rows_out; r++)

@@ -75,6 +75,42 @@ void WINO_NAME(output)(const float *m, size_t ms, float *y, size_t ys, size_t n)
     }
 }
 
+/* Rows of A (the transpose of A^T: 6x4) applied to d0..d3, for the weight gradient's
+ * dM = A dY A^T (the adjoint of the output transform). */
+#define WINO_A(d0, d1, d2, d3, o)                                            \
+    do {                                                                     \
+        const WINO_VEC e_ = WINO_ADD(d0, d2), f_ = WINO_ADD(d1, d3);         \
+        const WINO_VEC g_ = WINO_FMA(c4, d2, d0);                            \
+        const WINO_VEC h_ = WINO_MUL(c2, WINO_FMA(c4, d3, d1));              \
+        o[0] = d0;                                                           \
+        o[1] = WINO_ADD(e_, f_);                                             \
+        o[2] = WINO_SUB(e_, f_);                                             \
+        o[3] = WINO_ADD(g_, h_);                                             \
+        o[4] = WINO_SUB(g_, h_);                                             \
+        o[5] = d3;                                                           \
+    } while (0)
+
+/* d: 4x4 tiles in the 6x6 patch layout of the gather (element (a, b), a, b < 4, at
+ * d[(a*6+b)*ds + t]; rows and columns 4, 5 are not read) -> m [36][ms] = A d A^T. */
+void WINO_NAME(output_adj)(const float *d, size_t ds, float *m, size_t ms, size_t n) {
+    const WINO_VEC c2 = WINO_SET1(2.0f), c4 = WINO_SET1(4.0f);
+    for (size_t t = 0; t < n; t += WINO_W) {
+        WINO_VEC tmp[6][4]; /* tmp[i][b] = (A d)[i][b] */
+        for (int b = 0; b < 4; b++) {
+            WINO_VEC o[6];
+            const float *p = d + (size_t)b * ds + t;
+            WINO_A(WINO_LOAD(p), WINO_LOAD(p + 6 * ds), WINO_LOAD(p + 12 * ds), WINO_LOAD(p + 18 * ds), o);
+            for (int i = 0; i < 6; i++) tmp[i][b] = o[i];
+        }
+        for (int i = 0; i < 6; i++) { /* M[i][j] = (tmp A^T)[i][j] = A_j . tmp[i][:] */
+            WINO_VEC o[6];
+            WINO_A(tmp[i][0], tmp[i][1], tmp[i][2], tmp[i][3], o);
+            float *q = m + (size_t)(i * 6) * ms + t;
+            for (int j = 0; j < 6; j++) WINO_STORE(q + (size_t)j * ms, o[j]);
+        }
+    }
+}
+
 /* Rows of G applied to g0..g2. */
 #define WINO_G(g0, g1, g2, u)                                                \
     do {                                                                     \
@@ -111,4 +147,5 @@ void WINO_NAME(filter)(const float *g, size_t gs, float *u, size_t us, size_t n)
 
 #undef WINO_BT
 #undef WINO_AT
+#undef WINO_A
 #undef WINO_G

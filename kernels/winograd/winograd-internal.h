@@ -6,6 +6,8 @@
  * 3x3 filter and the matrices below (Lavin & Gray 2016, interpolation points 0, 1, -1, 2,
  * -2 and infinity):
  *   U = G g G^T  (6x6)        V = B^T d B  (6x6)        Y = A^T [ sum_c U_c (.) V_c ] A  (4x4)
+ * and, by the chain rule through the same three products, the weight gradient of a tile
+ *   dU_c = (A dY A^T) (.) V_c  summed over tiles,     dg = G^T dU G  (3x3).
  * The sum over input channels of the elementwise products is, for each of the 36 positions
  * e of the 6x6 domain, a matrix product M[e] [cout x tiles] = U[e] [cout x cin] x V[e]
  * [cin x tiles], done by lsk_sgemm.
@@ -39,6 +41,9 @@
 typedef void (*lsk_wino_input_fn)(const float *d, size_t ds, float *v, size_t vs, size_t n);
 /* Output transform: m [36][ms] -> y [16][ys] (output row a, column b at y[(a*4+b)*ys + t]). */
 typedef void (*lsk_wino_output_fn)(const float *m, size_t ms, float *y, size_t ys, size_t n);
+/* Adjoint of the output transform (weight gradient): 4x4 tiles dY, stored in the gather's
+ * 6x6 patch layout d [36][ds] (elements (a, b) with a, b < 4 read), -> m [36][ms] = A dY A^T. */
+typedef void (*lsk_wino_output_adj_fn)(const float *d, size_t ds, float *m, size_t ms, size_t n);
 /* Filter transform: g [9][gs] (3x3 tap r*3+c) -> u [36][us]. */
 typedef void (*lsk_wino_filter_fn)(const float *g, size_t gs, float *u, size_t us, size_t n);
 
@@ -75,6 +80,7 @@ typedef void (*lsk_wino_scatter_fn)(const float *o, size_t os, float *y, size_t 
     void lsk_f32_wino_f4_input_ukernel__##isa(const float *d, size_t ds, float *v, size_t vs, size_t n);       \
     void lsk_f32_wino_f4_output_ukernel__##isa(const float *m, size_t ms, float *y, size_t ys, size_t n);      \
     void lsk_f32_wino_f4_filter_ukernel__##isa(const float *g, size_t gs, float *u, size_t us, size_t n);      \
+    void lsk_f32_wino_f4_output_adj_ukernel__##isa(const float *d, size_t ds, float *m, size_t ms, size_t n);  \
     void lsk_f32_wino_gather_ukernel__##isa(const float *x, size_t rs, const lsk_wino_tile *tiles, size_t n,    \
                                             float *d, size_t ds);                                              \
     void lsk_f32_wino_scatter_ukernel__##isa(const float *o, size_t os, float *y, size_t rs,                   \
@@ -92,6 +98,7 @@ typedef struct lsk_wino_config {
     lsk_wino_filter_fn filter;
     lsk_wino_gather_fn gather;
     lsk_wino_scatter_fn scatter;
+    lsk_wino_output_adj_fn output_adj;
 } lsk_wino_config;
 const lsk_wino_config *lsk_wino_get_config(lsk_isa isa);
 

@@ -4,7 +4,7 @@
  * Kernels per shape: <name>_fwd, <name>_bwd_data, <name>_bwd_weight (with db), <name>_bwd
  * (both gradients, lsk_conv2d_bwd) and
  * <name>_fwd_bwd (forward + lsk_conv2d_bwd, what one training step does per layer); 3x3 stride-1
- * layers also <name>wino_{fwd,bwd_data} and <name>gemm_{fwd,bwd_data} (algorithm forced).
+ * layers also <name>wino_{fwd,bwd_data,bwd_weight} and <name>gemm_{...} (algorithm forced).
  * Depthwise 3x3 layers (dwconv3x3*, groups = channels) also report GB/s.
  * FLOPs = 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per pass (x3 for fwd_bwd).
  * PyTorch peer: tools/bench/peers/conv.py (same kernel and shape strings).
@@ -61,7 +61,7 @@ static const conv_shape k_shapes[] = {
     {"dwconv3x3", 256, 58, 32, 58, 3, 1, 1, 1},
 };
 
-/* conv3x3wino_* / conv3x3gemm_*: fwd and bwd_data of a 3x3 stride-1 layer with the algorithm
+/* conv3x3wino_* / conv3x3gemm_*: fwd, bwd_data and bwd_weight of a 3x3 stride-1 layer with the algorithm
  * forced (the plain conv3x3_* names run what lsk_conv_choose_algo picks), to show both. */
 static void bench_forced(const lsk_bopts *o, const char *name, const char *shape, int threads, double flops,
                          conv_bench *c) {
@@ -75,6 +75,8 @@ static void bench_forced(const lsk_bopts *o, const char *name, const char *shape
         lsk_brun(o, kernel, shape, threads, flops, 0, run_fwd, c);
         snprintf(kernel, sizeof kernel, "%s%s_bwd_data", name, k_algos[ai].tag);
         lsk_brun(o, kernel, shape, threads, flops, 0, run_bwd_data, c);
+        snprintf(kernel, sizeof kernel, "%s%s_bwd_weight", name, k_algos[ai].tag);
+        lsk_brun(o, kernel, shape, threads, flops, 0, run_bwd_weight, c);
     }
     lsk_conv_set_policy(saved);
 }

@@ -77,6 +77,6 @@ def cases(torch, only=""):
             fns = [lay[pass_name] for lay in layouts]
             best = min(fns, key=_quick_time)
             yield f"{name}_{pass_name}", shape, best
-            if name == "conv3x3" and pass_name in ("fwd", "bwd_data"):  # bench_conv.c's forced-algorithm names
+            if name == "conv3x3" and pass_name in ("fwd", "bwd_data", "bwd_weight"):  # bench_conv.c's forced names
                 for algo in ("wino", "gemm"):
                     yield f"{name}{algo}_{pass_name}", shape, best
