@@ -19,6 +19,8 @@ const lsk_dwconv3x3_ukernels *lsk_dwconv3x3_get_config(lsk_isa isa, size_t width
 #if defined(__x86_64__)
     case LSK_ISA_AVX2: return &lsk_dwconv3x3_ukernels__avx2;
     case LSK_ISA_AVX512:
+        if (width == 8) return &lsk_dwconv3x3_ukernels__avx512_w8;
+        if (width == 4) return &lsk_dwconv3x3_ukernels__avx512_w4;
         return width % 16 != 0 && width < 64 ? &lsk_dwconv3x3_ukernels__avx2 : &lsk_dwconv3x3_ukernels__avx512;
 #endif
 #if defined(__aarch64__)

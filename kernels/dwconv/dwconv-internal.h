@@ -8,6 +8,8 @@
  *                                          against the vector macros (kernels/eltwise/vec-*.h)
  *   kernels/dwconv/f32-dwconv3x3.h         template of the 3x3 pad-1 row kernels (in place,
  *                                          no packing: the fast path of the common case)
+ *   kernels/dwconv/f32-dwconv3x3-narrow-avx512.c  the same for rows of 8 / 4 floats, several
+ *                                          rows per AVX-512 vector
  *   kernels/dwconv/f32-dwconv-<isa>.c      their instantiations: scalar (the portable-C
  *                                          reference), avx2, avx512, neon
  *   kernels/dwconv/dwconv-config.c         per-ISA table
@@ -96,13 +98,18 @@ extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__scalar;
 #if defined(__x86_64__)
 extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__avx2;
 extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__avx512;
+/* f32-dwconv3x3-narrow-avx512.c: stride 1 on rows of exactly 8 / 4 floats, 16/W rows per
+ * 16-lane vector (stride-2 entries: the AVX2 kernels). */
+extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__avx512_w8;
+extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__avx512_w4;
 #endif
 #if defined(__aarch64__)
 extern const lsk_dwconv3x3_ukernels lsk_dwconv3x3_ukernels__neon;
 #endif
 
 /* Row-kernel table for a plane whose output rows are `width` wide: on AVX-512 machines the
- * 8-lane AVX2 kernels where 16-lane vectors would be mostly tail (width % 16 != 0, < 64). */
+ * narrow kernels for widths 8 and 4, else the 8-lane AVX2 kernels where 16-lane vectors
+ * would be mostly tail (width % 16 != 0, < 64). */
 const lsk_dwconv3x3_ukernels *lsk_dwconv3x3_get_config(lsk_isa isa, size_t width);
 
 extern const lsk_dwconv_ukernels lsk_dwconv_ukernels__scalar;

@@ -44,7 +44,11 @@ static inline void DW3_STORE_F(float *p, lsk_vf v, ptrdiff_t n, int stream) {
 void LSK_UK(dwconv3x3s1, LSK_U1)(size_t h, size_t w, size_t readable, const float *x, const float *k9, float bias,
                                  int flags, float *y) {
     DW3_W(k);
-    const int accumulate = flags & LSK_DW3_ACCUMULATE, stream = flags & LSK_DW3_STREAM;
+    /* Streaming stores only where each cache line is filled at once: whole-line vectors, or
+     * one strip (rows written in order). Several narrower strips would fill a line's parts
+     * at different times, and a partly written streamed line costs a read. */
+    const int accumulate = flags & LSK_DW3_ACCUMULATE;
+    const int stream = (flags & LSK_DW3_STREAM) && (VLEN * sizeof(float) >= 64 || w <= VLEN);
     const lsk_vf vb = VDUP(bias);
     const ptrdiff_t W = (ptrdiff_t)w, R = (ptrdiff_t)readable;
     for (ptrdiff_t c0 = 0; c0 < W; c0 += VLEN) {
@@ -84,45 +88,45 @@ void LSK_UK(dwconv3x3s1, LSK_U1)(size_t h, size_t w, size_t readable, const floa
     VDEINT2(DW3_LOAD((r) + 2 * (c0), (w) - 2 * (c0), (left) - 2 * (c0)),                      \
             DW3_LOAD((r) + 2 * (c0) + VLEN, (w) - 2 * (c0) - VLEN, (left) - 2 * (c0) - VLEN), e, o)
 
+/* Column 2i-1 of the row (i = lane) given its odd columns o = x[2i+1]: o shifted by one
+ * lane, lane 0 taking x[2*c0 - 1] (zero at the row's start). */
+#define DW3_ODD_PREV(o, r, c0) DW_VPREV1(o, (c0) > 0 ? VDUP((r)[2 * (c0) - 1]) : VZERO())
+
 /* Stride 2: y[ho][wo], ho = (h+1)/2, wo = (w+1)/2; y[oy][ox] = bias +
- * sum k9[ky*3+kx] * x[2oy+ky-1][2ox+kx-1]. Row by row; the odd columns of the previous
- * strip (one register per tap row) give column 2ox-1. */
+ * sum k9[ky*3+kx] * x[2oy+ky-1][2ox+kx-1]. Column strips walk down the output rows: input
+ * row 2oy+1 is the bottom row of output row oy and the top row of oy+1, so each input row is
+ * loaded and deinterleaved (even columns x[2ox], odd x[2ox+1]) once; column 2ox-1 is the
+ * odd vector shifted by one lane. One accumulator per tap row (three short FMA chains: an
+ * 8x8 output has one strip per row, too little work to hide the latency of one chain of 9). */
 void LSK_UK(dwconv3x3s2, LSK_U1)(size_t h, size_t w, size_t readable, const float *x, const float *k9, float bias,
                                  int flags, float *y) {
-    const int stream = flags & LSK_DW3_STREAM;
     DW3_W(k);
     const lsk_vf vb = VDUP(bias);
     const ptrdiff_t H = (ptrdiff_t)h, W = (ptrdiff_t)w, R = (ptrdiff_t)readable;
     const ptrdiff_t ho = (H + 1) / 2, wo = (W + 1) / 2;
-    for (ptrdiff_t oy = 0; oy < ho; oy++) {
-        const ptrdiff_t iy0 = 2 * oy - 1;
-        const int top = iy0 >= 0, bottom = iy0 + 2 < H;
-        const float *r0 = x + iy0 * W, *r1 = x + (iy0 + 1) * W, *r2 = x + (iy0 + 2) * W;
-        lsk_vf o0p = VZERO(), o1p = VZERO(), o2p = VZERO();
-        for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
-            /* one accumulator per tap row: three FMA chains of 3 instead of one of 9 (a
-             * small plane has too few strips to hide the FMA latency otherwise) */
-            lsk_vf acc0 = VZERO(), acc1 = vb, acc2 = VZERO(), e, o;
-            if (top) {
-                DW3_PAIR(r0, c0, W, R - iy0 * W, e, o);
-                acc0 = VMUL(k0, DW_VPREV1(o, o0p));
-                acc0 = VFMA(k1, e, acc0);
-                acc0 = VFMA(k2, o, acc0);
-                o0p = o;
+    const int stream = (flags & LSK_DW3_STREAM) && (VLEN * sizeof(float) >= 64 || wo <= VLEN);
+    for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
+        lsk_vf pt = VZERO(), et = VZERO(), ot = VZERO(); /* input row 2oy-1: zero above the image */
+        for (ptrdiff_t oy = 0; oy < ho; oy++) {
+            const float *r1 = x + 2 * oy * W, *r2 = r1 + W;
+            lsk_vf e1, o1, e2 = VZERO(), o2 = VZERO(), p2 = VZERO();
+            DW3_PAIR(r1, c0, W, R - 2 * oy * W, e1, o1);
+            const lsk_vf p1 = DW3_ODD_PREV(o1, r1, c0);
+            if (2 * oy + 1 < H) {
+                DW3_PAIR(r2, c0, W, R - (2 * oy + 1) * W, e2, o2);
+                p2 = DW3_ODD_PREV(o2, r2, c0);
             }
-            DW3_PAIR(r1, c0, W, R - (iy0 + 1) * W, e, o);
-            acc1 = VFMA(k3, DW_VPREV1(o, o1p), acc1);
-            acc1 = VFMA(k4, e, acc1);
-            acc1 = VFMA(k5, o, acc1);
-            o1p = o;
-            if (bottom) {
-                DW3_PAIR(r2, c0, W, R - (iy0 + 2) * W, e, o);
-                acc2 = VMUL(k6, DW_VPREV1(o, o2p));
-                acc2 = VFMA(k7, e, acc2);
-                acc2 = VFMA(k8, o, acc2);
-                o2p = o;
-            }
+            lsk_vf acc0 = VMUL(k0, pt), acc1 = VFMA(k3, p1, vb), acc2 = VMUL(k6, p2);
+            acc0 = VFMA(k1, et, acc0);
+            acc1 = VFMA(k4, e1, acc1);
+            acc2 = VFMA(k7, e2, acc2);
+            acc0 = VFMA(k2, ot, acc0);
+            acc1 = VFMA(k5, o1, acc1);
+            acc2 = VFMA(k8, o2, acc2);
             DW3_STORE_F(y + oy * wo + c0, VADD(VADD(acc0, acc2), acc1), wo - c0, stream);
+            pt = p2;
+            et = e2;
+            ot = o2;
         }
     }
 }
@@ -218,41 +222,39 @@ void LSK_UK(dwconv3x3s1_bwd_weight, LSK_U1)(size_t h, size_t w, size_t readable_
     *sum = VHSUM(sd);
 }
 
-/* Stride 2, weight gradient of one plane (x [h][w], dy [(h+1)/2][(w+1)/2]). */
+/* Stride 2, weight gradient of one plane (x [h][w], dy [(h+1)/2][(w+1)/2]); the input rows
+ * roll down the strip as in the forward pass (row 2oy+1 serves output rows oy and oy+1). */
 void LSK_UK(dwconv3x3s2_bwd_weight, LSK_U1)(size_t h, size_t w, size_t readable_x, size_t readable_dy,
                                             const float *x, const float *dy, float *out, float *sum) {
     const ptrdiff_t H = (ptrdiff_t)h, W = (ptrdiff_t)w, RX = (ptrdiff_t)readable_x, RD = (ptrdiff_t)readable_dy;
     const ptrdiff_t ho = (H + 1) / 2, wo = (W + 1) / 2;
     lsk_vf s00 = VZERO(), s01 = VZERO(), s02 = VZERO(), s10 = VZERO(), s11 = VZERO(), s12 = VZERO();
     lsk_vf s20 = VZERO(), s21 = VZERO(), s22 = VZERO(), sd = VZERO();
-    for (ptrdiff_t oy = 0; oy < ho; oy++) {
-        const ptrdiff_t iy0 = 2 * oy - 1;
-        const int top = iy0 >= 0, bottom = iy0 + 2 < H;
-        const float *r0 = x + iy0 * W, *r1 = x + (iy0 + 1) * W, *r2 = x + (iy0 + 2) * W;
-        lsk_vf o0p = VZERO(), o1p = VZERO(), o2p = VZERO();
-        for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
+    for (ptrdiff_t c0 = 0; c0 < wo; c0 += VLEN) {
+        lsk_vf pt = VZERO(), et = VZERO(), ot = VZERO();
+        for (ptrdiff_t oy = 0; oy < ho; oy++) {
             const lsk_vf d = DW3_LOAD(dy + oy * wo + c0, wo - c0, RD - oy * wo - c0);
-            lsk_vf e, o;
-            if (top) {
-                DW3_PAIR(r0, c0, W, RX - iy0 * W, e, o);
-                s00 = VFMA(d, DW_VPREV1(o, o0p), s00);
-                s01 = VFMA(d, e, s01);
-                s02 = VFMA(d, o, s02);
-                o0p = o;
+            const float *r1 = x + 2 * oy * W, *r2 = r1 + W;
+            lsk_vf e1, o1, e2 = VZERO(), o2 = VZERO(), p2 = VZERO();
+            DW3_PAIR(r1, c0, W, RX - 2 * oy * W, e1, o1);
+            const lsk_vf p1 = DW3_ODD_PREV(o1, r1, c0);
+            if (2 * oy + 1 < H) {
+                DW3_PAIR(r2, c0, W, RX - (2 * oy + 1) * W, e2, o2);
+                p2 = DW3_ODD_PREV(o2, r2, c0);
             }
-            DW3_PAIR(r1, c0, W, RX - (iy0 + 1) * W, e, o);
-            s10 = VFMA(d, DW_VPREV1(o, o1p), s10);
-            s11 = VFMA(d, e, s11);
-            s12 = VFMA(d, o, s12);
-            o1p = o;
-            if (bottom) {
-                DW3_PAIR(r2, c0, W, RX - (iy0 + 2) * W, e, o);
-                s20 = VFMA(d, DW_VPREV1(o, o2p), s20);
-                s21 = VFMA(d, e, s21);
-                s22 = VFMA(d, o, s22);
-                o2p = o;
-            }
+            s00 = VFMA(d, pt, s00);
+            s01 = VFMA(d, et, s01);
+            s02 = VFMA(d, ot, s02);
+            s10 = VFMA(d, p1, s10);
+            s11 = VFMA(d, e1, s11);
+            s12 = VFMA(d, o1, s12);
+            s20 = VFMA(d, p2, s20);
+            s21 = VFMA(d, e2, s21);
+            s22 = VFMA(d, o2, s22);
             sd = VADD(sd, d);
+            pt = p2;
+            et = e2;
+            ot = o2;
         }
     }
     out[0] = VHSUM(s00); out[1] = VHSUM(s01); out[2] = VHSUM(s02);

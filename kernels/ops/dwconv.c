@@ -151,12 +151,12 @@ static lsk_status row_bwd(const lsk_conv_geom *g, float *dx, float *dw, float *d
         }
         if (dx && dx_flags == LSK_DW3_STREAM) uk->store_fence();
     }
-    if (dw) {
+    if (dw) { /* the blocks' partials in block order */
         for (size_t c = 0; c < C; c++) {
             float sum[10];
             memcpy(sum, part + c * 10, sizeof sum);
             for (size_t b = 1; b < blocks; b++)
-                for (int i = 0; i < 10; i++) sum[i] += part[(b * C + c) * 10 + i];
+                for (int i = 0; i < 10; i++) sum[i] += part[(b * C + c) * 10 + (size_t)i];
             for (int i = 0; i < 9; i++) dw[c * 9 + i] = accumulate_dw ? dw[c * 9 + i] + sum[i] : sum[i];
             if (db) db[c] = accumulate_dw ? db[c] + sum[9] : sum[9];
         }
