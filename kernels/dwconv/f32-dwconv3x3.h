@@ -183,6 +183,15 @@ void LSK_UK(dwconv3x3s2_bwd_data, LSK_U1)(size_t h, size_t w, size_t readable, c
     }
 }
 
+/* The weight-gradient kernels' nine tap accumulators s00..s22 and the dy sum sd, reduced. */
+#define DW3_SUMS_OUT(out, sum)                                                            \
+    do {                                                                                  \
+        (out)[0] = VHSUM(s00); (out)[1] = VHSUM(s01); (out)[2] = VHSUM(s02);              \
+        (out)[3] = VHSUM(s10); (out)[4] = VHSUM(s11); (out)[5] = VHSUM(s12);              \
+        (out)[6] = VHSUM(s20); (out)[7] = VHSUM(s21); (out)[8] = VHSUM(s22);              \
+        *(sum) = VHSUM(sd);                                                               \
+    } while (0)
+
 /* Stride 1, weight gradient of one plane: out[ky*3+kx] = sum dy[oy][ox] * x[oy+ky-1][ox+kx-1],
  * *sum = sum dy. Column strips walk down the input rows; input row iy meets dy rows iy+1
  * (ky 0), iy (ky 1) and iy-1 (ky 2), kept in three rolling registers. */
@@ -216,10 +225,7 @@ void LSK_UK(dwconv3x3s1_bwd_weight, LSK_U1)(size_t h, size_t w, size_t readable_
             d0 = dp;
         }
     }
-    out[0] = VHSUM(s00); out[1] = VHSUM(s01); out[2] = VHSUM(s02);
-    out[3] = VHSUM(s10); out[4] = VHSUM(s11); out[5] = VHSUM(s12);
-    out[6] = VHSUM(s20); out[7] = VHSUM(s21); out[8] = VHSUM(s22);
-    *sum = VHSUM(sd);
+    DW3_SUMS_OUT(out, sum);
 }
 
 /* Stride 2, weight gradient of one plane (x [h][w], dy [(h+1)/2][(w+1)/2]); the input rows
@@ -257,10 +263,7 @@ void LSK_UK(dwconv3x3s2_bwd_weight, LSK_U1)(size_t h, size_t w, size_t readable_
             ot = o2;
         }
     }
-    out[0] = VHSUM(s00); out[1] = VHSUM(s01); out[2] = VHSUM(s02);
-    out[3] = VHSUM(s10); out[4] = VHSUM(s11); out[5] = VHSUM(s12);
-    out[6] = VHSUM(s20); out[7] = VHSUM(s21); out[8] = VHSUM(s22);
-    *sum = VHSUM(sd);
+    DW3_SUMS_OUT(out, sum);
 }
 
 static void LSK_UK(dwconv3x3_fence, LSK_U1)(void) { DW_FENCE(); }

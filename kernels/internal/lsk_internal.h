@@ -47,6 +47,18 @@ lsk_isa lsk_active_isa(void);
  * else lsk_get_num_threads(). Use as `#pragma omp parallel num_threads(nt)`. */
 int lsk_region_threads(void);
 
+/* Inside a parallel region: this thread's index and the team size (0 and 1 without OpenMP,
+ * or outside a region). For splitting work into contiguous per-thread ranges. */
+static inline void lsk_thread_slot(size_t *t, size_t *team) {
+#ifdef _OPENMP
+    *t = (size_t)omp_get_thread_num();
+    *team = (size_t)omp_get_num_threads();
+#else
+    *t = 0;
+    *team = 1;
+#endif
+}
+
 /* Per-thread scratch memory, 64-byte aligned, grown on demand and never freed before
  * thread exit. Each slot is an independent buffer so nested users (conv calling gemm)
  * do not clobber each other. Returns NULL if allocation fails. Contents are undefined. */

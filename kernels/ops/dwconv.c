@@ -62,11 +62,8 @@ static lsk_status row_fwd(const lsk_conv_geom *g, float *y, const float *x, cons
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-#ifdef _OPENMP
-        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        const size_t t = 0, team = 1;
-#endif
+        size_t t, team;
+        lsk_thread_slot(&t, &team);
         for (size_t p = planes * t / team; p < planes * (t + 1) / team; p++) {
             const size_t c = p % C, readable = (planes - p) * hw;
             if (d->stride_h == 1) uk->s1(h, wd, readable, x + p * hw, w + c * 9, b ? b[c] : 0.0f, flags, y + p * hwo);
@@ -119,11 +116,8 @@ static lsk_status row_bwd(const lsk_conv_geom *g, float *dx, float *dw, float *d
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-#ifdef _OPENMP
-        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        const size_t t = 0, team = 1;
-#endif
+        size_t t, team;
+        lsk_thread_slot(&t, &team);
         for (size_t it = items * t / team; it < items * (t + 1) / team; it++) {
             const size_t b = it / chunks, k = it % chunks;
             const size_t n0 = b * DW_BLOCK_IMAGES, n1 = LSK_MIN(n0 + DW_BLOCK_IMAGES, N);
@@ -298,11 +292,8 @@ static lsk_status run_planes(size_t items, size_t slot_floats, size_t zero_float
 #pragma omp parallel num_threads(nt)
 #endif
     {
-#ifdef _OPENMP
-        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        const size_t t = 0, team = 1;
-#endif
+        size_t t, team;
+        lsk_thread_slot(&t, &team);
         float *ws = thread_workspace(group, slot_floats, zero_floats);
         if (!ws) lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);
         else run_range(items * t / team, items * (t + 1) / team, group, slot_floats, fn, ctx, ws);
@@ -504,11 +495,8 @@ lsk_status lsk_dwconv_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, c
 #pragma omp parallel num_threads(nt)
 #endif
     {
-#ifdef _OPENMP
-        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        const size_t t = 0, team = 1;
-#endif
+        size_t t, team;
+        lsk_thread_slot(&t, &team);
         float *ws = thread_workspace(group, slot_floats, slot_floats);
         if (!ws) lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);
         else bwd_weight_channels(&l, uk, batch, channels, channels * t / team, channels * (t + 1) / team, dw, db, dy,

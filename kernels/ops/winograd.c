@@ -245,21 +245,44 @@ static void prefetch_planes_for_write(float *y, size_t channels, size_t plane, s
 #endif
 }
 
+/* A block's workspace (laid out as workspace_bytes says) and tile range. */
+typedef struct wino_block {
+    size_t ld, n, img0, img1;  /* lanes per buffer row, tiles, first / last image touched */
+    float *lanes, *v, *m;
+    lsk_wino_tile *tin, *tout;
+} wino_block;
+
+/* Sets up block blk in ws (tile tables) and input-transforms its x patches into V, every
+ * input channel (the first step of every pass). */
+static void block_input(const wino_problem *p, size_t blk, float *ws, wino_block *b) {
+    const size_t plane_in = p->h * p->w, vs = v_stride(p), ms = m_stride(p);
+    b->ld = p->block;
+    const size_t t0 = blk * b->ld;
+    b->n = LSK_MIN(b->ld, p->tiles - t0);
+    b->lanes = ws;
+    b->v = b->lanes + 36 * b->ld;
+    b->m = b->v + 36 * vs;
+    b->tin = (lsk_wino_tile *)(b->m + 36 * ms);
+    b->tout = b->tin + b->ld;
+    tile_tables(p, t0, b->n, b->ld, b->tin, b->tout);
+    b->img0 = t0 / (p->th * p->tw);
+    b->img1 = (t0 + b->n - 1) / (p->th * p->tw);
+    prefetch_planes(p->x, p->cin, plane_in, 0, b->img0, b->img1);
+    for (size_t c = 0; c < p->cin; c++) {
+        if (c + 1 < p->cin) prefetch_planes(p->x, p->cin, plane_in, c + 1, b->img0, b->img1);
+        p->cfg->gather(p->x + c * plane_in, p->w, b->tin, b->n, b->lanes, b->ld);
+        p->cfg->input(b->lanes, b->ld, b->v + c * b->ld, vs, b->n);
+    }
+}
+
 static lsk_status run_block(const void *ctx, size_t blk, float *ws) {
     const wino_problem *p = (const wino_problem *)ctx;
-    const size_t ld = p->block, t0 = blk * ld, n = LSK_MIN(ld, p->tiles - t0);
-    const size_t plane_in = p->h * p->w, plane_out = p->ho * p->wo;
-    const size_t vs = v_stride(p), ms = m_stride(p);
-    float *lanes = ws, *v = lanes + 36 * ld, *m = v + 36 * vs;
-    lsk_wino_tile *tin = (lsk_wino_tile *)(m + 36 * ms), *tout = tin + ld;
-    tile_tables(p, t0, n, ld, tin, tout);
-    const size_t img0 = t0 / (p->th * p->tw), img1 = (t0 + n - 1) / (p->th * p->tw);
-    prefetch_planes(p->x, p->cin, plane_in, 0, img0, img1);
-    for (size_t c = 0; c < p->cin; c++) {
-        if (c + 1 < p->cin) prefetch_planes(p->x, p->cin, plane_in, c + 1, img0, img1);
-        p->cfg->gather(p->x + c * plane_in, p->w, tin, n, lanes, ld);
-        p->cfg->input(lanes, ld, v + c * ld, vs, n);
-    }
+    const size_t plane_out = p->ho * p->wo, vs = v_stride(p), ms = m_stride(p);
+    wino_block b;
+    block_input(p, blk, ws, &b);
+    const size_t ld = b.ld, n = b.n, img0 = b.img0, img1 = b.img1;
+    float *lanes = b.lanes, *v = b.v, *m = b.m;
+    const lsk_wino_tile *tout = b.tout;
     for (size_t e = 0; e < 36; e++) {
         const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, p->cout, n, p->cin, 1.0f, p->u + e * p->us, p->cin,
                                        v + e * vs, ld, 0.0f, m + e * ms, ld);
@@ -274,13 +297,13 @@ static lsk_status run_block(const void *ctx, size_t blk, float *ws) {
     return LSK_OK;
 }
 
-static lsk_status wino_run(wino_problem *p) {
+/* Tiles of the problem and the block size; returns the number of blocks. Block: V + M within
+ * LSK_WINO_BLOCK_BYTES, at least one vector of lanes, and at least one block per thread
+ * (nt) when the batch allows. */
+static size_t plan_blocks(wino_problem *p, int nt) {
     p->th = (p->ho + 3) / 4;
     p->tw = (p->wo + 3) / 4;
     p->tiles = p->batch * p->th * p->tw;
-    /* Block: V + M within LSK_WINO_BLOCK_BYTES, at least one vector of lanes, and at least
-     * one block per thread when the batch allows. */
-    const int nt = lsk_region_threads();
     size_t block = LSK_WINO_BLOCK_BYTES / (36 * (p->cin + p->cout) * sizeof(float));
     const size_t per_thread = (p->tiles + (size_t)nt - 1) / (size_t)nt;
     if (block > per_thread) block = per_thread;
@@ -289,7 +312,11 @@ static lsk_status wino_run(wino_problem *p) {
     block = block >= 64 ? block / 64 * 64 : block / LSK_WINO_LANE_ALIGN * LSK_WINO_LANE_ALIGN;
     if (block < LSK_WINO_LANE_ALIGN) block = LSK_WINO_LANE_ALIGN;
     p->block = block;
-    const size_t blocks = (p->tiles + block - 1) / block;
+    return (p->tiles + block - 1) / block;
+}
+
+static lsk_status wino_run(wino_problem *p) {
+    const size_t blocks = plan_blocks(p, lsk_region_threads());
     /* Blocks over the threads; with fewer blocks than threads they run on the caller. */
     return lsk_conv_run_items(blocks, workspace_bytes(p), run_block, p);
 }
@@ -311,19 +338,12 @@ typedef struct wino_wgrad {
  * overwrites them, 0 adds. */
 static lsk_status run_wblock(const wino_wgrad *q, size_t blk, float *ws, float *du, int first) {
     const wino_problem *p = &q->p;
-    const size_t ld = p->block, t0 = blk * ld, n = LSK_MIN(ld, p->tiles - t0);
-    const size_t plane_in = p->h * p->w, plane_out = p->ho * p->wo;
-    const size_t vs = v_stride(p), ms = m_stride(p);
-    float *lanes = ws, *v = lanes + 36 * ld, *m = v + 36 * vs;
-    lsk_wino_tile *tin = (lsk_wino_tile *)(m + 36 * ms), *tout = tin + ld;
-    tile_tables(p, t0, n, ld, tin, tout);
-    const size_t img0 = t0 / (p->th * p->tw), img1 = (t0 + n - 1) / (p->th * p->tw);
-    prefetch_planes(p->x, p->cin, plane_in, 0, img0, img1);
-    for (size_t c = 0; c < p->cin; c++) {
-        if (c + 1 < p->cin) prefetch_planes(p->x, p->cin, plane_in, c + 1, img0, img1);
-        p->cfg->gather(p->x + c * plane_in, p->w, tin, n, lanes, ld);
-        p->cfg->input(lanes, ld, v + c * ld, vs, n);
-    }
+    const size_t plane_out = p->ho * p->wo, vs = v_stride(p), ms = m_stride(p);
+    wino_block b;
+    block_input(p, blk, ws, &b);
+    const size_t ld = b.ld, n = b.n, img0 = b.img0, img1 = b.img1;
+    float *lanes = b.lanes, *v = b.v, *m = b.m;
+    const lsk_wino_tile *tout = b.tout;
     float *db = du + 36 * q->cc;
     prefetch_planes(q->dy, p->cout, plane_out, 0, img0, img1);
     for (size_t co = 0; co < p->cout; co++) {
@@ -380,17 +400,8 @@ lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float
     q.want_db = db != NULL;
     /* tiles and block size as the forward pass */
     wino_problem *pp = &q.p;
-    pp->th = (pp->ho + 3) / 4;
-    pp->tw = (pp->wo + 3) / 4;
-    pp->tiles = pp->batch * pp->th * pp->tw;
     int nt = lsk_region_threads();
-    size_t block = LSK_WINO_BLOCK_BYTES / (36 * (pp->cin + pp->cout) * sizeof(float));
-    const size_t per_thread = (pp->tiles + (size_t)nt - 1) / (size_t)nt;
-    if (block > per_thread) block = per_thread;
-    block = block >= 64 ? block / 64 * 64 : block / LSK_WINO_LANE_ALIGN * LSK_WINO_LANE_ALIGN;
-    if (block < LSK_WINO_LANE_ALIGN) block = LSK_WINO_LANE_ALIGN;
-    pp->block = block;
-    const size_t blocks = (pp->tiles + block - 1) / block;
+    const size_t blocks = plan_blocks(pp, nt);
     if ((size_t)nt > blocks) nt = (int)blocks;
     /* per-thread partials [36][cc] + db [cout], in the calling thread's AUX scratch */
     const size_t part_floats = 36 * q.cc + d->out_channels;
@@ -404,11 +415,8 @@ lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-#ifdef _OPENMP
-        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        const size_t t = 0, team = 1;
-#endif
+        size_t t, team;
+        lsk_thread_slot(&t, &team);
         float *ws = (float *)lsk_scratch(LSK_SCRATCH_CONV_COL, ws_bytes);
         if (!ws) {
             lsk_note_status(&status, LSK_ERR_OUT_OF_MEMORY);

@@ -67,6 +67,32 @@ static const double kG[6][3] = {{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-
                                 {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
 static const double kAT[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 
+/* v[36] = |B^T| |d| |B| for the 6x6 patch d of tile (ty, tx) of one plane [h, wd] (zeros
+ * outside the plane): the input transform evaluated in absolute values. */
+static void abs_input_transform(double *v, const float *plane, size_t h, size_t wd, size_t ty, size_t tx, size_t ph,
+                                size_t pw) {
+    double d[6][6], t[6][6];
+    for (int r = 0; r < 6; r++)
+        for (int q = 0; q < 6; q++) {
+            const ptrdiff_t iy = (ptrdiff_t)(4 * ty + (size_t)r) - (ptrdiff_t)ph;
+            const ptrdiff_t ix = (ptrdiff_t)(4 * tx + (size_t)q) - (ptrdiff_t)pw;
+            d[r][q] = iy >= 0 && ix >= 0 && (size_t)iy < h && (size_t)ix < wd
+                          ? fabs((double)plane[(size_t)iy * wd + (size_t)ix])
+                          : 0.0;
+        }
+    for (int i = 0; i < 6; i++)
+        for (int q = 0; q < 6; q++) {
+            t[i][q] = 0;
+            for (int r = 0; r < 6; r++) t[i][q] += fabs(kBT[i][r]) * d[r][q];
+        }
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+            double s = 0;
+            for (int q = 0; q < 6; q++) s += t[i][q] * fabs(kBT[j][q]);
+            v[i * 6 + j] = s;
+        }
+}
+
 /* mag [n, k, ho, wo] of a forward 3x3 stride-1 convolution x [n, c, h, w] * w [k, c, 3, 3],
  * pads ph/pw, by the absolute-value Winograd evaluation (see the comment on top). */
 static void wino_magnitude(float *mag, const float *x, const float *w, size_t n, size_t c, size_t h, size_t wd,
@@ -90,28 +116,8 @@ static void wino_magnitude(float *mag, const float *x, const float *w, size_t n,
     for (size_t img = 0; img < n; img++)
         for (size_t ty = 0; ty < (ho + 3) / 4; ty++)
             for (size_t tx = 0; tx < (wo + 3) / 4; tx++) {
-                for (size_t ci = 0; ci < c; ci++) { /* |B^T| |d| |B| */
-                    double d[6][6], t[6][6];
-                    for (int r = 0; r < 6; r++)
-                        for (int q = 0; q < 6; q++) {
-                            const ptrdiff_t iy = (ptrdiff_t)(4 * ty + (size_t)r) - (ptrdiff_t)ph;
-                            const ptrdiff_t ix = (ptrdiff_t)(4 * tx + (size_t)q) - (ptrdiff_t)pw;
-                            d[r][q] = iy >= 0 && ix >= 0 && (size_t)iy < h && (size_t)ix < wd
-                                          ? fabs((double)x[((img * c + ci) * h + (size_t)iy) * wd + (size_t)ix])
-                                          : 0.0;
-                        }
-                    for (int i = 0; i < 6; i++)
-                        for (int q = 0; q < 6; q++) {
-                            t[i][q] = 0;
-                            for (int r = 0; r < 6; r++) t[i][q] += fabs(kBT[i][r]) * d[r][q];
-                        }
-                    for (int i = 0; i < 6; i++)
-                        for (int j = 0; j < 6; j++) {
-                            double s = 0;
-                            for (int q = 0; q < 6; q++) s += t[i][q] * fabs(kBT[j][q]);
-                            v[ci * 36 + (size_t)i * 6 + j] = s;
-                        }
-                }
+                for (size_t ci = 0; ci < c; ci++)
+                    abs_input_transform(v + ci * 36, x + (img * c + ci) * h * wd, h, wd, ty, tx, ph, pw);
                 for (size_t ko = 0; ko < k; ko++) {
                     double m[36] = {0}, t[4][6];
                     for (size_t ci = 0; ci < c; ci++)
@@ -144,28 +150,8 @@ static void wino_wgrad_magnitude(float *mag, const float *x, const float *dy, si
     for (size_t img = 0; img < n; img++)
         for (size_t ty = 0; ty < (ho + 3) / 4; ty++)
             for (size_t tx = 0; tx < (wo + 3) / 4; tx++) {
-                for (size_t ci = 0; ci < c; ci++) {
-                    double d[6][6], t[6][6];
-                    for (int r = 0; r < 6; r++)
-                        for (int q = 0; q < 6; q++) {
-                            const ptrdiff_t iy = (ptrdiff_t)(4 * ty + (size_t)r) - (ptrdiff_t)ph;
-                            const ptrdiff_t ix = (ptrdiff_t)(4 * tx + (size_t)q) - (ptrdiff_t)pw;
-                            d[r][q] = iy >= 0 && ix >= 0 && (size_t)iy < h && (size_t)ix < wd
-                                          ? fabs((double)x[((img * c + ci) * h + (size_t)iy) * wd + (size_t)ix])
-                                          : 0.0;
-                        }
-                    for (int i = 0; i < 6; i++)
-                        for (int q = 0; q < 6; q++) {
-                            t[i][q] = 0;
-                            for (int r = 0; r < 6; r++) t[i][q] += fabs(kBT[i][r]) * d[r][q];
-                        }
-                    for (int i = 0; i < 6; i++)
-                        for (int j = 0; j < 6; j++) {
-                            double s2 = 0;
-                            for (int q = 0; q < 6; q++) s2 += t[i][q] * fabs(kBT[j][q]);
-                            v[ci * 36 + (size_t)i * 6 + j] = s2;
-                        }
-                }
+                for (size_t ci = 0; ci < c; ci++)
+                    abs_input_transform(v + ci * 36, x + (img * c + ci) * h * wd, h, wd, ty, tx, ph, pw);
                 for (size_t ko = 0; ko < k; ko++) { /* |A| |dY| |A|^T, A = (A^T)^T */
                     double dt[4][4] = {{0}}, t[6][4];
                     for (size_t a = 0; a < 4 && 4 * ty + a < ho; a++)
