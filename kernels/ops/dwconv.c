@@ -5,7 +5,10 @@
  * packing, tap lists, OpenMP; the arithmetic runs in the per-ISA microkernels of
  * kernels/dwconv/ (contracts: dwconv-internal.h). Design notes: docs/conv.md, "Depthwise".
  *
- * Every pass works on one (image, channel) plane at a time, in per-thread scratch:
+ * 3x3 with padding 1 (stride 1 or 2) runs the row kernels on the dense planes in place
+ * (row_fwd, row_bwd below; row_bwd also serves lsk_conv2d_bwd with both gradients in one
+ * pass). Every other geometry runs the flat kernels described here, which work on one
+ * (image, channel) plane at a time in per-thread scratch:
  *
  *  fwd:  the plane is copied into a zero-padded buffer with row pitch L (stride 2: split
  *        into its s*s (row parity, column parity) phase planes, so that every tap reads

@@ -330,11 +330,12 @@ static lsk_status wino_run(wino_problem *p) {
 typedef struct wino_wgrad {
     wino_problem p;  /* the forward problem: x, its geometry, the block size */
     const float *dy;
-    size_t cc;       /* cout * cin: floats per dU[e] */
+    size_t cc;       /* cout * cin: filters, the lanes of dU[e] */
+    size_t dus;      /* row stride of dU: cc rounded up to LSK_WINO_LANE_ALIGN */
     int want_db;
 } wino_wgrad;
 
-/* One block into this thread's partials du [36][cc] (then db [cout] when wanted): first = 1
+/* One block into this thread's partials du [36][dus] (then db [cout] when wanted): first = 1
  * overwrites them, 0 adds. */
 static lsk_status run_wblock(const wino_wgrad *q, size_t blk, float *ws, float *du, int first) {
     const wino_problem *p = &q->p;
@@ -344,7 +345,7 @@ static lsk_status run_wblock(const wino_wgrad *q, size_t blk, float *ws, float *
     const size_t ld = b.ld, n = b.n, img0 = b.img0, img1 = b.img1;
     float *lanes = b.lanes, *v = b.v, *m = b.m;
     const lsk_wino_tile *tout = b.tout;
-    float *db = du + 36 * q->cc;
+    float *db = du + 36 * q->dus;
     prefetch_planes(q->dy, p->cout, plane_out, 0, img0, img1);
     for (size_t co = 0; co < p->cout; co++) {
         if (co + 1 < p->cout) prefetch_planes(q->dy, p->cout, plane_out, co + 1, img0, img1);
@@ -360,55 +361,32 @@ static lsk_status run_wblock(const wino_wgrad *q, size_t blk, float *ws, float *
     }
     for (size_t e = 0; e < 36; e++) {
         const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_TRANS, p->cout, p->cin, n, 1.0f, m + e * ms, ld, v + e * vs,
-                                       ld, first ? 0.0f : 1.0f, du + e * q->cc, p->cin);
+                                       ld, first ? 0.0f : 1.0f, du + e * q->dus, p->cin);
         if (s != LSK_OK) return s;
     }
     return LSK_OK;
 }
 
-/* dw[co][ci] (= | +=) G^T dU[.][co*cin+ci] G (in double: 2*81*36 operations per filter). */
-static void filter_adjoint(const float *du, size_t cc, float *dw, int accumulate) {
-    static const double G[6][3] = {{0.25, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
-    for (size_t f = 0; f < cc; f++) {
-        double t[6][3]; /* t = dU G */
-        for (int a = 0; a < 6; a++)
-            for (int j = 0; j < 3; j++) {
-                double s = 0;
-                for (int b = 0; b < 6; b++) s += (double)du[(size_t)(a * 6 + b) * cc + f] * G[b][j];
-                t[a][j] = s;
-            }
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) {
-                double s = 0;
-                for (int a = 0; a < 6; a++) s += G[a][i] * t[a][j];
-                float *o = dw + f * 9 + (size_t)(i * 3 + j);
-                *o = accumulate ? *o + (float)s : (float)s;
-            }
-    }
-}
-
 lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
                                         int accumulate) {
     const lsk_conv2d_desc *d = &g->d;
-    wino_wgrad q;
-    wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
-                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, NULL, NULL, 0, NULL, 0, lsk_wino_get_config(lsk_active_isa())};
-    q.p = p;
-    q.dy = dy;
-    q.cc = d->out_channels * d->in_channels;
-    q.want_db = db != NULL;
+    const size_t cc = d->out_channels * d->in_channels;
+    wino_wgrad q = {{d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo, d->pad_h,
+                     d->pad_w, 0, 0, 0, 0, x, NULL, NULL, 0, NULL, 0, lsk_wino_get_config(lsk_active_isa())},
+                    dy, cc, round_lanes(cc), db != NULL};
     /* tiles and block size as the forward pass */
     wino_problem *pp = &q.p;
     int nt = lsk_region_threads();
     const size_t blocks = plan_blocks(pp, nt);
     if ((size_t)nt > blocks) nt = (int)blocks;
-    /* per-thread partials [36][cc] + db [cout], in the calling thread's AUX scratch */
-    const size_t part_floats = 36 * q.cc + d->out_channels;
+    /* per-thread partials dU [36][dus] + db [cout], then G^T dU G [9][dus], in the calling
+     * thread's AUX scratch */
+    const size_t part_floats = 36 * q.dus + d->out_channels;
     size_t bytes;
-    if (!lsk_mul_ok((size_t)nt * part_floats, sizeof(float), &bytes)) return LSK_ERR_OUT_OF_MEMORY;
+    if (!lsk_mul_ok((size_t)nt * part_floats + 9 * q.dus, sizeof(float), &bytes)) return LSK_ERR_OUT_OF_MEMORY;
     float *part = (float *)lsk_scratch(LSK_SCRATCH_CONV_AUX, bytes);
     if (!part) return LSK_ERR_OUT_OF_MEMORY;
+    float *taps = part + (size_t)nt * part_floats;
     const size_t ws_bytes = workspace_bytes(pp);
     lsk_status status = LSK_OK;
 #ifdef _OPENMP
@@ -430,9 +408,15 @@ lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float
     if (status != LSK_OK) return status;
     for (int t = 1; t < nt; t++) /* partials in thread order */
         for (size_t i = 0; i < part_floats; i++) part[i] += part[(size_t)t * part_floats + i];
-    filter_adjoint(part, q.cc, dw, accumulate);
-    if (db)
-        for (size_t co = 0; co < d->out_channels; co++) db[co] = accumulate ? db[co] + part[36 * q.cc + co] : part[36 * q.cc + co];
+    for (size_t e = 0; e < 36; e++) /* the padding lanes the transform reads: defined values */
+        memset(part + e * q.dus + cc, 0, (q.dus - cc) * sizeof(float));
+    pp->cfg->filter_adj(part, q.dus, taps, q.dus, cc);
+    for (size_t f = 0; f < cc; f++) /* dw[co][ci] = G^T dU G of filter f = co*cin + ci */
+        for (size_t r = 0; r < 9; r++) dw[f * 9 + r] = accumulate ? dw[f * 9 + r] + taps[r * q.dus + f] : taps[r * q.dus + f];
+    if (db) {
+        const float *sum = part + 36 * q.dus;
+        for (size_t co = 0; co < d->out_channels; co++) db[co] = accumulate ? db[co] + sum[co] : sum[co];
+    }
     return LSK_OK;
 }
 

@@ -438,15 +438,16 @@ static void test_microkernels(lsk_tctx *t) {
             lsk_tcheck(t, memcmp(y, y_ref, sizeof y) == 0, what);
         }
         /* transforms */
-        static const struct { const char *name; int rows_in, rows_out; } k_tr[4] = {
-            {"input", 36, 36}, {"output", 36, 16}, {"filter", 9, 36}, {"output_adj", 36, 36}};
-        for (int k = 0; k < 4; k++) {
+        static const struct { const char *name; int rows_in, rows_out; } k_tr[5] = {
+            {"input", 36, 36}, {"output", 36, 16}, {"filter", 9, 36}, {"output_adj", 36, 36}, {"filter_adj", 36, 9}};
+        for (int k = 0; k < 5; k++) {
             fill_nan(out_ref, 36 * LD);
             fill_nan(out, 36 * LD);
             if (k == 0) { ref->input(src, LD, out_ref, LD, N); cfg->input(src, LD, out, LD, N); }
             if (k == 1) { ref->output(src, LD, out_ref, LD, N); cfg->output(src, LD, out, LD, N); }
             if (k == 2) { ref->filter(src, LD, out_ref, LD, N); cfg->filter(src, LD, out, LD, N); }
             if (k == 3) { ref->output_adj(src, LD, out_ref, LD, N); cfg->output_adj(src, LD, out, LD, N); }
+            if (k == 4) { ref->filter_adj(src, LD, out_ref, LD, N); cfg->filter_adj(src, LD, out, LD, N); }
             snprintf(what, sizeof what, "winograd %s transform %s ~ scalar", k_tr[k].name, name);
             int close = 1;
             for (int r = 0; r < k_tr[k].rows_out; r++)

@@ -145,6 +145,41 @@ void WINO_NAME(filter)(const float *g, size_t gs, float *u, size_t us, size_t n)
     }
 }
 
+/* Rows of G^T (3x6) applied to a0..a5: the adjoint of the filter transform, for the weight
+ * gradient. Row 0: a0/4 - (a1+a2)/6 + (a3+a4)/24; row 1: (a2-a1)/6 + (a3-a4)/12; row 2:
+ * (a3+a4-a1-a2)/6 + a5. */
+#define WINO_GT(a0, a1, a2, a3, a4, a5, r)                                   \
+    do {                                                                     \
+        const WINO_VEC s12_ = WINO_ADD(a1, a2), d12_ = WINO_SUB(a1, a2);     \
+        const WINO_VEC s34_ = WINO_ADD(a3, a4), d34_ = WINO_SUB(a3, a4);     \
+        r[0] = WINO_FMA(c1_4, a0, WINO_FMA(cm1_6, s12_, WINO_MUL(c1_24, s34_))); \
+        r[1] = WINO_FMA(cm1_6, d12_, WINO_MUL(c1_12, d34_));                 \
+        r[2] = WINO_FMA(c1_6, WINO_SUB(s34_, s12_), a5);                     \
+    } while (0)
+
+/* m [36][ms] (6x6, element i*6+j) -> g [9][gs] = G^T m G (3x3, tap r*3+c). */
+void WINO_NAME(filter_adj)(const float *m, size_t ms, float *g, size_t gs, size_t n) {
+    const WINO_VEC c1_4 = WINO_SET1(0.25f), c1_6 = WINO_SET1(1.0f / 6.0f), cm1_6 = WINO_SET1(-1.0f / 6.0f);
+    const WINO_VEC c1_12 = WINO_SET1(1.0f / 12.0f), c1_24 = WINO_SET1(1.0f / 24.0f);
+    for (size_t t = 0; t < n; t += WINO_W) {
+        WINO_VEC tmp[3][6]; /* tmp[i][j] = (G^T m)[i][j] */
+        for (int j = 0; j < 6; j++) {
+            WINO_VEC r[3];
+            const float *p = m + (size_t)j * ms + t;
+            WINO_GT(WINO_LOAD(p), WINO_LOAD(p + 6 * ms), WINO_LOAD(p + 12 * ms), WINO_LOAD(p + 18 * ms),
+                    WINO_LOAD(p + 24 * ms), WINO_LOAD(p + 30 * ms), r);
+            for (int i = 0; i < 3; i++) tmp[i][j] = r[i];
+        }
+        for (int i = 0; i < 3; i++) {
+            WINO_VEC r[3];
+            WINO_GT(tmp[i][0], tmp[i][1], tmp[i][2], tmp[i][3], tmp[i][4], tmp[i][5], r);
+            float *q = g + (size_t)(i * 3) * gs + t;
+            for (int j = 0; j < 3; j++) WINO_STORE(q + (size_t)j * gs, r[j]);
+        }
+    }
+}
+
+#undef WINO_GT
 #undef WINO_BT
 #undef WINO_AT
 #undef WINO_A

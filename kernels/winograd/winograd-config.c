@@ -3,7 +3,8 @@
 
 #define WINO_CONFIG(isa)                                                                                           \
     {lsk_f32_wino_f4_input_ukernel__##isa, lsk_f32_wino_f4_output_ukernel__##isa, lsk_f32_wino_f4_filter_ukernel__##isa, \
-     lsk_f32_wino_gather_ukernel__##isa, lsk_f32_wino_scatter_ukernel__##isa, lsk_f32_wino_f4_output_adj_ukernel__##isa}
+     lsk_f32_wino_gather_ukernel__##isa, lsk_f32_wino_scatter_ukernel__##isa, lsk_f32_wino_f4_output_adj_ukernel__##isa, \
+     lsk_f32_wino_f4_filter_adj_ukernel__##isa}
 
 static const lsk_wino_config k_scalar = WINO_CONFIG(scalar);
 #if defined(__x86_64__)

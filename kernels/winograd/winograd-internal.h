@@ -44,6 +44,8 @@ typedef void (*lsk_wino_output_fn)(const float *m, size_t ms, float *y, size_t y
 /* Adjoint of the output transform (weight gradient): 4x4 tiles dY, stored in the gather's
  * 6x6 patch layout d [36][ds] (elements (a, b) with a, b < 4 read), -> m [36][ms] = A dY A^T. */
 typedef void (*lsk_wino_output_adj_fn)(const float *d, size_t ds, float *m, size_t ms, size_t n);
+/* Adjoint of the filter transform (weight gradient): m [36][ms] -> g [9][gs] = G^T m G. */
+typedef void (*lsk_wino_filter_adj_fn)(const float *m, size_t ms, float *g, size_t gs, size_t n);
 /* Filter transform: g [9][gs] (3x3 tap r*3+c) -> u [36][us]. */
 typedef void (*lsk_wino_filter_fn)(const float *g, size_t gs, float *u, size_t us, size_t n);
 
@@ -81,6 +83,7 @@ typedef void (*lsk_wino_scatter_fn)(const float *o, size_t os, float *y, size_t 
     void lsk_f32_wino_f4_output_ukernel__##isa(const float *m, size_t ms, float *y, size_t ys, size_t n);      \
     void lsk_f32_wino_f4_filter_ukernel__##isa(const float *g, size_t gs, float *u, size_t us, size_t n);      \
     void lsk_f32_wino_f4_output_adj_ukernel__##isa(const float *d, size_t ds, float *m, size_t ms, size_t n);  \
+    void lsk_f32_wino_f4_filter_adj_ukernel__##isa(const float *m, size_t ms, float *g, size_t gs, size_t n);  \
     void lsk_f32_wino_gather_ukernel__##isa(const float *x, size_t rs, const lsk_wino_tile *tiles, size_t n,    \
                                             float *d, size_t ds);                                              \
     void lsk_f32_wino_scatter_ukernel__##isa(const float *o, size_t os, float *y, size_t rs,                   \
@@ -99,6 +102,7 @@ typedef struct lsk_wino_config {
     lsk_wino_gather_fn gather;
     lsk_wino_scatter_fn scatter;
     lsk_wino_output_adj_fn output_adj;
+    lsk_wino_filter_adj_fn filter_adj;
 } lsk_wino_config;
 const lsk_wino_config *lsk_wino_get_config(lsk_isa isa);
 
