@@ -67,7 +67,7 @@ let package = Package(
         // Model definitions (stage taps for the distillation branches come with the CIFAR models).
         .target(name: "LSSKDModels", dependencies: ["LSSKDNN"]),
         // Training loops, evaluation, metrics.
-        .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData"]),
+        .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData", "CZlib"]),
         // Training methods behind one protocol: CE/LS (in LSSKDTrain), PS-KD, SAD, LSSKD.
         .target(name: "LSSKDDistill", dependencies: ["LSSKDTrain", "LSSKDModels"]),
         // The command-line tool.
@@ -97,6 +97,8 @@ let package = Package(
         .testTarget(name: "LSSKDModelsTests", dependencies: ["LSSKDModels"]),
         .testTarget(name: "LSSKDTrainTests", dependencies: ["LSSKDTrain", "LSSKDModels"]),
         .testTarget(name: "LSSKDDistillTests", dependencies: ["LSSKDDistill", "LSSKDTrain", "LSSKDModels"]),
+        // The command-line tool in process: run folders, records, refusals, --config, --json.
+        .testTarget(name: "LSSKDCLITests", dependencies: ["lsskd", "LSSKDTrain"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,6 +21,7 @@ public final class KnowledgeDistillation: TrainingMethod {
     public let temperature: Float
     public let ceWeight: Float
     public let kdWeight: Float
+    public var summary: String { String(format: "T %.1f, weights ce %.2f / kd %.2f", temperature, ceWeight, kdWeight) }
 
     public init(teacher: Module, temperature: Float = 4, ceWeight: Float = 0.1, kdWeight: Float = 0.9) {
         self.teacher = teacher
@@ -31,12 +32,12 @@ public final class KnowledgeDistillation: TrainingMethod {
     }
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
-        guard batch.labelsB == nil else { throw DataError("kd", "CutMix batches are not supported by this method") }
+        guard batch.labelsB == nil else { throw MethodError("kd", "CutMix batches are not supported by this method") }
         teacher.eval()
         let x = Variable(batch.images)
         let t = try Autograd.withNoGrad { try teacher(x).value }
         let logits = try model(x)
-        guard t.shape == logits.shape else { throw DataError("kd", "teacher gives \(t.shape), student \(logits.shape)") }
+        guard t.shape == logits.shape else { throw MethodError("kd", "teacher gives \(t.shape), student \(logits.shape)") }
         let ce = try crossEntropy(logits: logits, labels: batch.labels) * ceWeight
         let kd = try klDivergence(logits: logits, targets: try softmax(t, temperature: temperature), temperature: temperature,
                                   scale: kdWeight * temperature * temperature)
@@ -57,6 +58,9 @@ public final class TeacherFreeKD: TrainingMethod {
     public let temperature: Float
     public let multiplier: Float
     public let correctProbability: Float
+    public var summary: String {
+        String(format: "alpha %.2f, T %.1f, multiplier %.0f, correct-class probability %.2f", alpha, temperature, multiplier, correctProbability)
+    }
 
     public init(alpha: Float = 0.1, temperature: Float = 20, multiplier: Float = 100, correctProbability: Float = 0.99) {
         self.alpha = alpha
@@ -74,7 +78,7 @@ public final class TeacherFreeKD: TrainingMethod {
     }
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
-        guard batch.labelsB == nil else { throw DataError("tfkd", "CutMix batches are not supported by this method") }
+        guard batch.labelsB == nil else { throw MethodError("tfkd", "CutMix batches are not supported by this method") }
         let logits = try model(Variable(batch.images))
         let classes = logits.shape[1]
         let ce = try crossEntropy(logits: logits, labels: batch.labels) * (1 - alpha)

@@ -21,6 +21,7 @@ public final class CSKD: TrainingMethod {
     public let name = "cskd"
     public let temperature: Float
     public let lambda: Float
+    public var summary: String { String(format: "T %.1f, lambda %.2f", temperature, lambda) }
     let loader: BatchLoader
     /// Dataset positions by original index, and positions of each class.
     let position: [Int: Int]
@@ -61,7 +62,7 @@ public final class CSKD: TrainingMethod {
     }
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
-        guard batch.labelsB == nil else { throw DataError("cskd", "CutMix batches are not supported by this method") }
+        guard batch.labelsB == nil else { throw MethodError("cskd", "CutMix batches are not supported by this method") }
         let chosen = partners(of: batch.indices, labels: batch.labels)
         // Assemble the partners as batch `stepIndex` of a shifted epoch (their own crops and flips).
         let k = stepIndex, bs = loader.batchSize

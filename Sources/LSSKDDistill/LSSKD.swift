@@ -35,8 +35,18 @@ public struct LSSKDConfig: Sendable, Equatable {
     public var klTeacher: KLTeacher = .deepest
     public var featureReduction: FeatureReduction = .mean
     public var memoryPrecision: MemoryPrecision = .half
+    /// Warm-up of the itself-supervised terms (not in the spec; a recipe option): beta and
+    /// gamma are scaled by min(1, e / W) at epoch e, from 0 at the first epoch to their full
+    /// value at epoch W, as a_e ramps the soft targets. 0: no warm-up (the spec).
+    public var itselfSupervisedWarmupEpochs = 0
 
     public init() {}
+
+    /// The factor of beta and gamma at `epoch` (see ``itselfSupervisedWarmupEpochs``).
+    public func itselfSupervisedRamp(epoch: Int) -> Float {
+        guard itselfSupervisedWarmupEpochs > 0 else { return 1 }
+        return min(1, Float(epoch) / Float(itselfSupervisedWarmupEpochs))
+    }
 
     /// HSAKD-style SAD heads with hard labels: L_CE + L_SAD, a_T = 0, beta = gamma = 0.
     public static var sad: LSSKDConfig {
@@ -100,6 +110,17 @@ public final class LSSKD: TrainingMethod {
 
     public var auxiliary: Module? { branchList }
 
+    public var summary: String {
+        let c = config
+        var line = String(format: "a_T %.2f, beta %.2f, gamma %.2f, tau %.1f, kl-teacher %@, feat %@, %@ inputs",
+                          c.alphaT, c.beta, c.gamma, c.tau, c.klTeacher.rawValue, c.featureReduction.rawValue,
+                          c.detachBranchInputs ? "detached" : "attached")
+        if c.itselfSupervisedWarmupEpochs > 0 { line += ", beta/gamma warm-up \(c.itselfSupervisedWarmupEpochs) epochs" }
+        let bytes = (finalMemory.map { [$0] } ?? []).reduce(0) { $0 + $1.byteCount } + branchMemories.reduce(0) { $0 + $1.byteCount }
+        if bytes > 0 { line += String(format: ", memories %.1f MB (%@)", Double(bytes) / 1e6, c.memoryPrecision.rawValue) }
+        return line
+    }
+
     /// a_e of `epoch`.
     public func alpha(epoch: Int, epochs: Int) -> Float {
         SoftTargets.alpha(alphaT: config.alphaT, epoch: epoch, epochs: epochs)
@@ -148,17 +169,17 @@ public final class LSSKD: TrainingMethod {
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
         guard let net = model as? StagedModel else {
-            throw DataError("lsskd", "the model must expose its stages (a ModelZoo architecture, not \(type(of: model)))")
+            throw MethodError("lsskd", "the model must expose its stages (a ModelZoo architecture, not \(type(of: model)))")
         }
         guard net.stageCount == branches.count else {
-            throw DataError("lsskd", "the model has \(net.stageCount) stages, the method was built for \(branches.count)")
+            throw MethodError("lsskd", "the model has \(net.stageCount) stages, the method was built for \(branches.count)")
         }
-        guard batch.labelsB == nil else { throw DataError("lsskd", "CutMix batches are not supported by this method") }
+        guard batch.labelsB == nil else { throw MethodError("lsskd", "CutMix batches are not supported by this method") }
         let m = Self.rotations, b = batch.labels.count, n = classes
         let expanded = try RotationExpansion.expand(batch.images)
         let (logits, taps, pooled) = try net.forwardWithTaps(Variable(expanded))
         guard logits.shape == [m * b, n] else {
-            throw DataError("lsskd", "the model gives \(logits.shape[1]) classes, the method expects \(n)")
+            throw MethodError("lsskd", "the model gives \(logits.shape[1]) classes, the method expects \(n)")
         }
 
         // 1, 3. L_CE on the rotation-0 rows: zero target rows elsewhere, scale M so that
@@ -194,7 +215,7 @@ public final class LSSKD: TrainingMethod {
                 entropy += t2 * SoftTargets.meanEntropy(q)
             }
             klTerms.append(Variable(Tensor(-entropy)))
-            terms.append(("kl", try sum(klTerms) * config.beta))
+            terms.append(("kl", try sum(klTerms) * (config.beta * config.itselfSupervisedRamp(epoch: epoch))))
         }
 
         // 7. L_FEAT against the detached backbone feature of the same rotated input.
@@ -206,7 +227,7 @@ public final class LSSKD: TrainingMethod {
                 if config.featureReduction == .sumChannels { mse = try mse * Float(h.shape[1]) }
                 featTerms.append(mse)
             }
-            terms.append(("feat", try sum(featTerms) * config.gamma))
+            terms.append(("feat", try sum(featTerms) * (config.gamma * config.itselfSupervisedRamp(epoch: epoch))))
         }
 
         // Memories: train-mode predictions at T = 1, after the targets were read.
@@ -294,20 +315,20 @@ public final class LSSKD: TrainingMethod {
 
     public func loadStateDict(_ state: [String: Tensor]) throws {
         guard let finalMemory else {
-            guard state.isEmpty else { throw DataError("checkpoint", "has memories, this configuration (a_T = 0) keeps none") }
+            guard state.isEmpty else { throw CheckpointError("checkpoint", "has memories, this configuration (a_T = 0) keeps none") }
             return
         }
         // Check every memory before modifying any.
         let expected = Set(stateDict().map(\.0))
         guard Set(state.keys) == expected else {
-            throw DataError("checkpoint", "memories \(state.keys.sorted()) do not match this configuration's \(expected.sorted())")
+            throw CheckpointError("checkpoint", "memories \(state.keys.sorted()) do not match this configuration's \(expected.sorted())")
         }
         let probes = [("memory.final", finalMemory)] + branchMemories.enumerated().map { ("memory.branch\($0.offset)", $0.element) }
         for (prefix, memory) in probes {
             let n = memory.samples * memory.width
             let want = memory.precision == .half ? (n + 1) / 2 : n
             guard state[prefix + ".values"]?.count == want, state[prefix + ".written"]?.count == memory.samples else {
-                throw DataError("checkpoint", "memory \(prefix) has another size (different dataset, classes or --memory-precision)")
+                throw CheckpointError("checkpoint", "memory \(prefix) has another size (different dataset, classes or --memory-precision)")
             }
         }
         for (prefix, memory) in probes { try memory.load(state, prefix: prefix) }

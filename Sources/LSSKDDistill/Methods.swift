@@ -69,17 +69,17 @@ extension MethodKind {
         case .pskd:
             return PSKD(classes: classes, sampleIndices: sampleIndices, alphaT: options.pskdAlphaT, precision: options.lsskd.memoryPrecision)
         case .cskd:
-            guard let loader = options.trainLoader else { throw DataError("--method cskd", "needs the training loader") }
+            guard let loader = options.trainLoader else { throw MethodError("--method cskd", "needs the training loader") }
             return CSKD(loader: loader, temperature: options.cskdTemperature, lambda: options.cskdLambda)
         case .tfkd:
             return TeacherFreeKD(alpha: options.tfkdAlpha, temperature: options.tfkdTemperature,
                                  multiplier: options.tfkdMultiplier, correctProbability: options.tfkdCorrectProbability)
         case .kd:
-            guard let teacher = options.teacher else { throw DataError("--method kd", "needs a teacher (--teacher FILE)") }
+            guard let teacher = options.teacher else { throw MethodError("--method kd", "needs a teacher (--teacher FILE)") }
             return KnowledgeDistillation(teacher: teacher, temperature: options.kdTemperature)
         case .sad, .lsskd:
             guard let staged = model as? StagedModel else {
-                throw DataError("--method \(rawValue)", "needs a staged architecture (\(ModelZoo.names.joined(separator: ", ")))")
+                throw MethodError("--method \(rawValue)", "needs a staged architecture (\(ModelZoo.names.joined(separator: ", ")))")
             }
             var config = options.lsskd
             if self == .sad {

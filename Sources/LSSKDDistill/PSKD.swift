@@ -19,6 +19,8 @@ public final class PSKD: TrainingMethod {
         memory = PredictionMemory(indices: sampleIndices, width: classes, precision: precision)
     }
 
+    public var summary: String { String(format: "a_T %.2f, memory %.1f MB", alphaT, Double(memory.byteCount) / 1e6) }
+
     /// `[B, N]` soft targets of a batch.
     public func targets(labels: [Int], indices: [Int], epoch: Int, epochs: Int) -> Tensor {
         let a = SoftTargets.alpha(alphaT: alphaT, epoch: epoch, epochs: epochs)
@@ -37,7 +39,7 @@ public final class PSKD: TrainingMethod {
     }
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
-        guard batch.labelsB == nil else { throw DataError("pskd", "CutMix batches are not supported by this method") }
+        guard batch.labelsB == nil else { throw MethodError("pskd", "CutMix batches are not supported by this method") }
         let logits = try model(Variable(batch.images))
         let loss = try softmaxCrossEntropy(logits: logits, targets: targets(labels: batch.labels, indices: batch.indices,
                                                                             epoch: epoch, epochs: epochs))

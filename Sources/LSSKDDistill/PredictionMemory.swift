@@ -1,6 +1,7 @@
 import Foundation
 import LSSKDData
 import LSSKDTensor
+import LSSKDTrain
 
 /// Storage precision of a ``PredictionMemory``.
 public enum MemoryPrecision: String, CaseIterable, Sendable {
@@ -132,11 +133,24 @@ public final class PredictionMemory {
         let n = samples * width
         let expected = precision == .half ? (n + 1) / 2 : n
         guard let values = state[prefix + ".values"], let flags = state[prefix + ".written"] else {
-            throw DataError("checkpoint", "missing memory \(prefix)")
+            throw CheckpointError("checkpoint", "missing memory \(prefix)")
         }
         guard values.count == expected, flags.count == samples else {
-            throw DataError("checkpoint", "memory \(prefix) holds \(values.count) values for \(flags.count) samples; this run needs \(expected) (\(precision.rawValue)) for \(samples)")
+            throw CheckpointError("checkpoint", "memory \(prefix) holds \(values.count) values for \(flags.count) samples; this run needs \(expected) (\(precision.rawValue)) for \(samples)")
         }
+        // Predictions are probabilities: a NaN/infinite (or negative) entry is damage, not state.
+        let bad: Int? = values.withUnsafeBufferPointer { src -> Int? in
+            switch precision {
+            case .half:
+                // Exponent bits all ones: infinity or NaN; the sign bit: a negative value.
+                let bits = UnsafeRawPointer(src.baseAddress!).assumingMemoryBound(to: UInt16.self)
+                for i in 0..<n where bits[i] & 0x7C00 == 0x7C00 || bits[i] & 0x8000 != 0 { return i }
+                return nil
+            case .fp32:
+                return src.firstIndex { !$0.isFinite || $0 < 0 }
+            }
+        }
+        if let i = bad { throw CheckpointError("checkpoint", "memory \(prefix) holds an invalid probability at index \(i)") }
         switch precision {
         case .half:
             values.withUnsafeBufferPointer { src in

@@ -26,6 +26,9 @@ public struct StepOutput {
 public protocol TrainingMethod: AnyObject {
     /// Command-line name (`"ce"`, `"lsskd"`…), stored in checkpoints.
     var name: String { get }
+    /// The method's settings in one line (`a_T 0.80, beta 1.00…`; empty when it has none),
+    /// printed at the start of a run and stored in its checkpoint.
+    var summary: String { get }
     /// Trainable modules the method owns besides the model (LSSKD's branches), or nil.
     /// The optimiser updates their parameters (named `"aux.<name>"`), checkpoints store
     /// their state (`"aux.<name>"`), and they follow the model's train/eval mode.
@@ -49,13 +52,14 @@ public protocol TrainingMethod: AnyObject {
 
 extension TrainingMethod {
     public var auxiliary: Module? { nil }
+    public var summary: String { "" }
     public func beginEpoch(_ epoch: Int, epochs: Int) throws {}
     public func endEpoch(_ epoch: Int, epochs: Int) throws {}
     public func stateDict() -> [(String, Tensor)] { [] }
     public func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double] { [:] }
     public func loadStateDict(_ state: [String: Tensor]) throws {
         guard state.isEmpty else {
-            throw DataError("checkpoint", "method \(name) keeps no state, but the checkpoint has \(state.keys.sorted())")
+            throw CheckpointError("checkpoint", "method \(name) keeps no state, but the checkpoint has \(state.keys.sorted())")
         }
     }
 }
@@ -88,6 +92,8 @@ public final class CrossEntropyMethod: TrainingMethod {
         }
         return try softmaxCrossEntropy(logits: logits, targets: target)
     }
+
+    public var summary: String { smoothing > 0 ? String(format: "smoothing %.2f", smoothing) : "" }
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
         let logits = try model(Variable(batch.images))
@@ -136,17 +142,53 @@ public struct EpochMetrics: Codable, Sendable {
     public var evalSet: String
     public var seconds: Double
     public var imagesPerSecond: Double
+    /// Seconds spent evaluating after the epoch (0 when the epoch was not evaluated).
+    public var evalSeconds: Double?
 }
 
-/// Training stopped because the loss stopped being a number.
+/// Training stopped because the loss stopped being a number, or exploded.
 public struct NonFiniteLossError: Error, CustomStringConvertible {
     public let epoch: Int
     public let batch: Int
     public let value: Float
     public var term: String? = nil
-    public var description: String {
-        "training diverged: loss is \(value)\(term.map { " (term \($0))" } ?? "") at epoch \(epoch), batch \(batch) (try a lower --lr)"
+    /// The reference loss and factor when a finite loss exploded.
+    public var exploding: Double? = nil
+    public var factor: Double = 0
+
+    public init(epoch: Int, batch: Int, value: Float, term: String? = nil, exploding: Double? = nil, factor: Double = 0) {
+        self.epoch = epoch
+        self.batch = batch
+        self.value = value
+        self.term = term
+        self.exploding = exploding
+        self.factor = factor
     }
+
+    public var description: String {
+        if let r = exploding {
+            return String(format: "training diverged: loss %.4g at epoch %d, batch %d is more than %.0g times the first loss (%.4g); nothing of this epoch was saved (try a lower --lr; --divergence-factor 0 disables the check)",
+                          Double(value), epoch + 1, batch + 1, factor, r)
+        }
+        return "training diverged: loss is \(value)\(term.map { " (term \($0))" } ?? "") at epoch \(epoch + 1), batch \(batch + 1); nothing of this epoch was saved (try a lower --lr)"
+    }
+}
+
+/// A training run that cannot go on (nothing to train on, a zero-image epoch…).
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// A checkpoint that does not belong to this run.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    public init(_ file: String, _ reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+    public var description: String { "\(file): \(reason)" }
 }
 
 /// Method-agnostic SGD training of a classifier: each step asks the ``TrainingMethod``
@@ -161,15 +203,32 @@ public final class ClassifierTrainer {
     public let optimizer: SGD
     /// Where epoch metrics are appended as JSON lines (nil: not written).
     public let metricsURL: URL?
-    /// Stored in every checkpoint (model name, input shape, normalisation…) so that
-    /// `lsskd eval` can rebuild the model from the checkpoint alone.
-    public var checkpointMetadata: [String: String] = [:]
+    /// What rebuilds the model (architecture, input, normalisation…), stored in every
+    /// checkpoint so that `lsskd eval` needs nothing else. Required when ``checkpointPath`` is set.
+    public var modelDescription: ModelDescription?
+    /// The run's options, stored in every checkpoint (``RunRecord``).
+    public var runRecord: RunRecord?
+    /// The method's one-line summary, stored in checkpoints.
+    public var methodSummary: String?
     /// Seconds between progress reports within an epoch (a terminal wants ~0.5 s, a log 10 s).
     public var progressInterval: Double = 10
     /// Name of the evaluation split in logs and metrics: "test" or "val".
     public var evalSetName = "test"
     /// Where a checkpoint is written (atomically) after every epoch (nil: not written).
     public var checkpointPath: String?
+    /// Evaluate every `evalEvery` epochs (and always after the last one); 1: every epoch.
+    /// Evaluation reads nothing the training uses, so this changes no weight.
+    public var evalEvery = 1
+    /// A batch loss above `divergenceFactor` times the run's first-batch loss (or, after a
+    /// resume, its first epoch's mean) stops training as diverged before anything is saved;
+    /// 0 disables the check (non-finite losses always stop it).
+    public var divergenceFactor: Double = 1e4
+    /// Called after an epoch's checkpoint is written and before its metrics line is
+    /// appended (tests inject a crash there).
+    public var afterCheckpoint: ((Int) throws -> Void)?
+    /// The metrics of every finished epoch (restored by ``resume(from:)``); checkpoints hold
+    /// them, and `metrics.jsonl` is rewritten from them on resume.
+    public private(set) var history: [EpochMetrics] = []
     /// Epochs already done (set by ``resume(from:)``); training continues from here.
     public private(set) var startEpoch = 0
 
@@ -196,18 +255,22 @@ public final class ClassifierTrainer {
 
     // MARK: Checkpoints
 
-    /// Writes the training state: `model.*`, `optim.*` (as ``Checkpoint``), plus the
-    /// method's auxiliary modules (`aux.*`) and state (`method.*`), and metadata `method`.
+    /// Writes the training state: `model.*`, `optim.*`, the method's auxiliary modules
+    /// (`aux.*`) and state (`method.*`), the run record and the metrics history.
     public func saveCheckpoint(to path: String, epochsDone: Int) throws {
-        var meta = checkpointMetadata
-        meta["kind"] = "checkpoint"
-        meta["epochs_done"] = "\(epochsDone)"
-        meta["method"] = method.name
-        var archive = TensorArchive(metadata: meta)
-        for (name, t) in model.stateDict() { archive.set("model." + name, t) }
-        for (name, t) in optimizer.stateDict() { archive.set("optim." + name, t) }
-        if let aux = method.auxiliary { for (name, t) in aux.stateDict() { archive.set("aux." + name, t) } }
-        for (name, t) in method.stateDict() { archive.set("method." + name, t) }
+        guard var description = modelDescription else {
+            throw ArchiveError(path, "no model description set: the checkpoint could not be evaluated on its own")
+        }
+        description.method = method.name
+        var archive = ModelArchive(kind: .checkpoint, description: description, epochsDone: epochsDone)
+        archive.runRecord = runRecord
+        archive.methodSummary = methodSummary
+        // A format-1 run whose metrics could not all be recovered keeps no history.
+        archive.history = history.count >= epochsDone ? Array(history.prefix(epochsDone)) : nil
+        for (name, t) in model.stateDict() { archive.set(.model, name, t) }
+        for (name, t) in optimizer.stateDict() { archive.set(.optim, name, t) }
+        if let aux = method.auxiliary { for (name, t) in aux.stateDict() { archive.set(.aux, name, t) } }
+        for (name, t) in method.stateDict() { archive.set(.method, name, t) }
         try archive.write(to: path)
     }
 
@@ -215,35 +278,40 @@ public final class ClassifierTrainer {
     /// and method). Names and sizes must match exactly; each part (model, auxiliary
     /// modules, optimiser, method state) is checked before it is modified.
     public func resume(from path: String) throws {
-        let archive = try TensorArchive.read(from: path)
-        guard archive.metadata["kind"] == "checkpoint", let done = archive.metadata["epochs_done"].flatMap(Int.init) else {
-            throw DataError(path, "not a training checkpoint (an exported model cannot be resumed)")
+        try resume(from: try ModelArchive.read(from: path), file: path)
+    }
+
+    public func resume(from archive: ModelArchive, file path: String) throws {
+        guard archive.kind == .checkpoint else {
+            throw CheckpointError(path, "not a training checkpoint (an exported model cannot be resumed)")
         }
-        let saved = archive.metadata["method"] ?? "ce"
-        guard saved == method.name else {
-            throw DataError(path, "was trained with --method \(saved), not \(method.name)")
+        guard archive.description.method == method.name else {
+            throw CheckpointError(path, "was trained with --method \(archive.description.method), not \(method.name)")
         }
-        var parts = [String: [String: Tensor]]()
-        for name in archive.names {
-            guard let dot = name.firstIndex(of: ".") else { continue }
-            parts[String(name[..<dot]), default: [:]][String(name[name.index(after: dot)...])] = archive[name]
+        guard archive.epochsDone <= config.epochs else {
+            throw CheckpointError(path, "holds \(archive.epochsDone) epochs, more than this run's \(config.epochs)")
         }
         do {
             let aux = method.auxiliary
-            if aux == nil, let extra = parts["aux"], !extra.isEmpty {
-                throw DataError(path, "has auxiliary modules, method \(method.name) has none")
+            if aux == nil, !archive.state(.aux).isEmpty {
+                throw CheckpointError(path, "has auxiliary modules, method \(method.name) has none")
             }
-            try model.loadStateDict(parts["model"] ?? [:])
-            try aux?.loadStateDict(parts["aux"] ?? [:])
-            try optimizer.loadStateDict(parts["optim"] ?? [:])
-            try method.loadStateDict(parts["method"] ?? [:])
-        } catch let e as DataError {
+            try model.loadStateDict(archive.state(.model))
+            try aux?.loadStateDict(archive.state(.aux))
+            try optimizer.loadStateDict(archive.state(.optim))
+            try method.loadStateDict(archive.state(.method))
+        } catch let e as CheckpointError {
             throw e
         } catch {
-            throw DataError(path, "does not fit this model: \(error)")
+            throw CheckpointError(path, "does not fit this model: \(error)")
         }
-        startEpoch = done
+        startEpoch = archive.epochsDone
+        history = archive.history ?? []
     }
+
+    /// Replaces the restored history (a format-1 checkpoint has none: the caller recovers
+    /// it from `metrics.jsonl`).
+    public func setHistory(_ h: [EpochMetrics]) { history = h }
 
     // MARK: Training loop
 
@@ -265,8 +333,13 @@ public final class ClassifierTrainer {
     /// Trains every remaining epoch, reporting through `reporting`.
     @discardableResult
     public func run(reporting report: (Report) -> Void) throws -> [EpochMetrics] {
-        var history = [EpochMetrics]()
+        var ran = [EpochMetrics]()
         let steps = train.batchesPerEpoch
+        guard steps > 0 else {
+            throw TrainingError("nothing to train: \(train.dataset.count) training images make no full batch of \(train.batchSize)")
+        }
+        // The divergence reference: the first epoch's mean loss, or this run's first batch.
+        var reference: Double? = history.first.map { abs($0.trainLoss) }
         for epoch in startEpoch..<config.epochs {
             model.train()
             method.auxiliary?.train()
@@ -293,6 +366,10 @@ public final class ClassifierTrainer {
                 let loss = out.terms.count == 1 ? out.terms[0].value : try sum(out.terms.map(\.value))
                 let value = loss.value.scalar
                 guard value.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: b, value: value) }
+                if reference == nil { reference = abs(Double(value)) }
+                if divergenceFactor > 0, let r = reference, abs(Double(value)) > divergenceFactor * max(r, 1e-3) {
+                    throw NonFiniteLossError(epoch: epoch, batch: b, value: value, exploding: r, factor: divergenceFactor)
+                }
                 try loss.backward()
                 try optimizer.step()
                 lossSum += Double(value) * n
@@ -311,19 +388,29 @@ public final class ClassifierTrainer {
                     report(.progress(line))
                 }
             }
+            guard seen > 0 else { throw TrainingError("epoch \(epoch + 1) trained on 0 images") }
             try method.endEpoch(epoch, epochs: config.epochs)
             let seconds = Date().timeIntervalSince(start)
-            let testResult = try test.map { try evaluate(model, on: $0) }
-            let auxTop1 = try test.map { try method.evaluateAuxiliary(model: model, on: $0) } ?? [:]
+            let evaluating = (epoch + 1) % max(evalEvery, 1) == 0 || epoch + 1 == config.epochs
+            let evalStart = Date()
+            let testResult = evaluating ? try test.map { try evaluate(model, on: $0) } : nil
+            let auxTop1 = evaluating ? (try test.map { try method.evaluateAuxiliary(model: model, on: $0) } ?? [:]) : [:]
+            let evalSeconds = Date().timeIntervalSince(evalStart)
             let denom = Double(max(seen, 1))
             let termMeans = termSums.mapValues { $0 / denom }
             let m = EpochMetrics(epoch: epoch, learningRate: lr, trainLoss: lossSum / denom,
                                  trainTop1: Double(correct) / denom, terms: termMeans, method: method.name,
                                  test: testResult, auxiliaryTop1: auxTop1.isEmpty ? nil : auxTop1, evalSet: evalSetName,
-                                 seconds: seconds, imagesPerSecond: Double(seen) / seconds)
+                                 seconds: seconds, imagesPerSecond: Double(seen) / seconds,
+                                 evalSeconds: testResult == nil ? 0 : evalSeconds)
+            // One epoch commit: the checkpoint (holding the history with this epoch) first,
+            // then the metrics line; a crash in between leaves a line missing, which resume
+            // restores from the checkpoint — never a line for an epoch the checkpoint lacks.
             history.append(m)
-            try appendMetrics(m)
+            ran.append(m)
             if let path = checkpointPath { try saveCheckpoint(to: path, epochsDone: epoch + 1) }
+            try afterCheckpoint?(epoch)
+            try appendMetrics(m)
             if epoch == 0 && termNames.count > 1 {
                 // First-epoch magnitudes: a term that dominates the sum shows at once.
                 let total = termNames.reduce(0.0) { $0 + abs(termMeans[$1]!) }
@@ -345,7 +432,7 @@ public final class ClassifierTrainer {
             }
             report(.epoch(line))
         }
-        return history
+        return ran
     }
 
     private func appendMetrics(_ m: EpochMetrics) throws {
@@ -362,4 +449,16 @@ public final class ClassifierTrainer {
             try data.write(to: url)
         }
     }
+}
+
+/// A training method that cannot work with what it was given (a model without stages, a
+/// batch form it does not support…); `method` names it.
+public struct MethodError: Error, CustomStringConvertible {
+    public let method: String
+    public let reason: String
+    public init(_ method: String, _ reason: String) {
+        self.method = method
+        self.reason = reason
+    }
+    public var description: String { "\(method): \(reason)" }
 }

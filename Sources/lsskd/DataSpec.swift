@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LSSKDData
+import LSSKDTrain
 
 /// `--data KIND:DIR`: which loader reads which folder.
 ///
@@ -48,6 +49,19 @@ struct DataSpec: ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
+    /// The data's identity for run records: each file's size and CRC-32 (an image folder:
+    /// its file list and sizes).
+    func identity() throws -> DataIdentity {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("\(directory): no such data folder (--data \(description))")
+        }
+        if kind == .folder { return DataIdentity.ofTree(directory, spec: description) }
+        do { return try DataIdentity.ofFiles(in: directory, spec: description) } catch {
+            throw CLIError("\(directory): cannot list the data folder (\(error.localizedDescription))")
+        }
+    }
+
     /// False for a `folder:` dataset without a test split.
     var hasTestSplit: Bool { kind != .folder || folderTestDirectory != nil }
 
@@ -70,4 +84,10 @@ struct DataSpec: ExpressibleByArgument, CustomStringConvertible {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// One line of JSON with sorted keys (machine-readable output of `--json`).
+func jsonLine(_ object: [String: Any]) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]) else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
 }

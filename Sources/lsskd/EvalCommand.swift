@@ -27,6 +27,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).")
     var threads = 0
 
+    @Flag(help: "Print the result as one JSON object (top1, top5, loss, ece, count, branches…).")
+    var json = false
+
     func validate() throws {
         guard split == "test" || split == "train" else { throw ValidationError("--split must be test or train") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
@@ -35,11 +38,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         Runtime.threadCount = threads
         let file = try ModelFile(path: checkpoint)
-        let dataEntry = file.metadata["data"] ?? ""
+        let dataEntry = file.description.data ?? ""
         guard let spec = data ?? DataSpec(argument: dataEntry) else {
             throw CLIError("\(checkpoint): no usable data entry ('\(dataEntry)'); pass --data")
         }
-        var options = DataSpec.FolderOptions(imageSize: file.imageSize, channels: file.inChannels, filter: .area)
+        var options = DataSpec.FolderOptions(imageSize: file.imageSize, channels: file.inChannels, filter: file.resizeFilter)
         options.channels = file.inChannels
         let set = try spec.load(train: split == "train", folder: options)
         guard set.channels == file.inChannels, set.classCount == file.classes else {
@@ -50,10 +53,19 @@ struct EvalCommand: ParsableCommand {
         let start = Date()
         let r = try evaluate(model, on: loader)
         let seconds = Date().timeIntervalSince(start)
+        let branches = try auxiliaryBranchAccuracy(file: file, loader: loader)
+        if json {
+            var out: [String: Any] = ["model": modelName, "file": checkpoint, "data": spec.description, "split": split,
+                                      "count": r.count, "top1": r.top1, "top5": r.top5, "loss": r.loss, "ece": r.ece,
+                                      "kind": file.archive.kind.rawValue, "epochs": file.archive.epochsDone]
+            if let b = branches { out["branches"] = b }
+            print(jsonLine(out))
+            return
+        }
         print(String(format: "%@ on %@ %@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, ECE %.4f, %.0f images/s",
                      modelName, spec.description, split, r.count, 100 * r.top1, 100 * r.top5, r.loss, r.ece,
                      Double(r.count) / seconds))
-        if let branches = try auxiliaryBranchAccuracy(file: file, loader: loader) {
+        if let branches {
             print("auxiliary branches (each class's 4 joint logits summed, unrotated images): " +
                   branches.keys.sorted().map { String(format: "%@ top-1 %.2f%%", $0, 100 * branches[$0]!) }.joined(separator: ", "))
         }
@@ -62,7 +74,8 @@ struct EvalCommand: ParsableCommand {
     /// Per-branch accuracy of an LSSKD/SAD checkpoint (its `aux.*` tensors); nil for other
     /// files (other methods, exported models: export drops the branches).
     func auxiliaryBranchAccuracy(file: ModelFile, loader: BatchLoader) throws -> [String: Double]? {
-        guard let method = file.metadata["method"], method == "lsskd" || method == "sad",
+        let method = file.description.method
+        guard method == "lsskd" || method == "sad",
               let staged = file.model as? StagedModel else { return nil }
         let state = file.auxiliaryState
         guard !state.isEmpty else { return nil }

@@ -15,21 +15,17 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Model file to write.")
     var output: String
 
+    @Flag(help: "Replace --output if it exists.")
+    var overwrite = false
+
     func run() throws {
-        let archive = try TensorArchive.read(from: checkpoint)
-        let meta = archive.metadata
-        guard let modelName = meta["model"], let inChannels = meta["in_channels"].flatMap(Int.init),
-              let classes = meta["classes"].flatMap(Int.init) else {
-            throw CLIError("\(checkpoint): metadata lacks model/in_channels/classes (written by an older lsskd?)")
+        if FileManager.default.fileExists(atPath: output) && !overwrite {
+            throw CLIError("\(output) exists; pass --overwrite to replace it")
         }
-        var rng = RNG(seed: 0)
-        let model = try ModelChoice.make(modelName, width: meta["width"].flatMap(Int.init) ?? 16, inChannels: inChannels,
-                                         classes: classes, rng: &rng)
-        let exported = try ModelExport.export(archive, parameterNames: Set(model.namedParameters().map(\.0)))
-        // The file must load into the architecture it names.
-        do { try ModelExport.load(exported, into: model) } catch { throw CLIError("\(checkpoint) does not fit \(modelName): \(error)") }
+        let file = try ModelFile(path: checkpoint)
+        let exported = try ModelExport.export(file.archive, parameterNames: Set(file.model.namedParameters().map(\.0)))
         try exported.write(to: output)
-        let dropped = archive.names.count - exported.names.count
-        print("exported \(modelName) (\(exported.metadata["parameters"]!) parameters, \(exported.names.count) tensors; \(dropped) training-only tensors dropped) to \(output)")
+        let dropped = file.archive.order.count - exported.order.count
+        print("exported \(file.name) (\(exported.parameterCount!) parameters, \(exported.order.count) tensors; \(dropped) training-only tensors dropped) to \(output)")
     }
 }

@@ -21,6 +21,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).")
     var threads = 0
 
+    @Flag(help: "Print one JSON object per image ({\"image\", \"top\": [{\"class\", \"name\", \"probability\"}]}), one per line.")
+    var json = false
+
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard top > 0 else { throw ValidationError("--top must be positive") }
@@ -30,7 +33,7 @@ struct PredictCommand: ParsableCommand {
         Runtime.threadCount = threads
         let file = try ModelFile(path: model)
         let (pixels, channels) = try FolderLoader.loadImages(paths: images, height: file.imageSize, width: file.imageSize,
-                                                             channels: file.inChannels)
+                                                             channels: file.inChannels, filter: file.resizeFilter)
         let set = ImageDataset(pixels: pixels, labels: [Int32](repeating: 0, count: images.count), channels: channels,
                                height: file.imageSize, width: file.imageSize, classCount: file.classes)
         let loader = BatchLoader(dataset: set, batchSize: 64, normalization: file.normalization, shuffle: false,
@@ -43,6 +46,13 @@ struct PredictCommand: ParsableCommand {
                     for (row, i) in batch.indices.enumerated() {
                         let rowStart = row * file.classes
                         let ranked = (0..<file.classes).sorted { p[rowStart + $0] > p[rowStart + $1] }.prefix(k)
+                        if json {
+                            let top: [[String: Any]] = ranked.map { c in
+                                ["class": c, "name": label(c, file.classNames), "probability": Double(p[rowStart + c])]
+                            }
+                            print(jsonLine(["image": images[i], "top": top]))
+                            continue
+                        }
                         let text = ranked.map { c in
                             String(format: "%@ %.1f%%", label(c, file.classNames), 100 * Double(p[rowStart + c]))
                         }.joined(separator: ", ")

@@ -15,16 +15,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Training method: \(MethodKind.allCases.map(\.rawValue).joined(separator: " | ")) (docs: shared/method/LSSKD.md).")
     var method = "ce"
 
-    @Option(help: "lsskd/pskd: a_T of the progressive soft targets a_e = a_T (e+1)/E.")
+    @Option(parsing: .unconditional, help: "lsskd/pskd: a_T of the progressive soft targets a_e = a_T (e+1)/E.")
     var alphaT: Float = 0.8
 
-    @Option(help: "lsskd: weight beta of L_KL.")
+    @Option(parsing: .unconditional, help: "lsskd: weight beta of L_KL.")
     var beta: Float = 1
 
-    @Option(help: "lsskd: weight gamma of L_FEAT.")
+    @Option(parsing: .unconditional, help: "lsskd: weight gamma of L_FEAT.")
     var gamma: Float = 1
 
-    @Option(help: "lsskd: temperature tau of L_KL.")
+    @Option(parsing: .unconditional, help: "lsskd: temperature tau of L_KL.")
     var tau: Float = 3
 
     @Option(help: "lsskd: which branch teaches branch s in L_KL: deepest | chain (s+1).")
@@ -33,34 +33,37 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "lsskd: L_FEAT reduction: mean (per-element MSE) | sum (over channels; C times larger).")
     var featReduction = "mean"
 
+    @Option(parsing: .unconditional, help: "lsskd: warm beta and gamma up from 0 over the first W epochs (factor min(1, e/W); 0: none, the spec).")
+    var isWarmup = 0
+
     @Flag(help: "lsskd/sad: feed the branches detached stage outputs.")
     var detachBranchInputs = false
 
     @Option(help: "lsskd/pskd: precision of the per-sample prediction memories: half | fp32.")
     var memoryPrecision = "half"
 
-    @Option(help: "ls: label smoothing epsilon.")
+    @Option(parsing: .unconditional, help: "ls: label smoothing epsilon.")
     var smoothing: Float = 0.1
 
     @Option(help: "kd: the teacher, a checkpoint or exported model of the same dataset.")
     var teacher: String?
 
-    @Option(help: "kd: temperature.")
+    @Option(parsing: .unconditional, help: "kd: temperature.")
     var kdTemperature: Float = 4
 
-    @Option(help: "cskd: temperature of the class-wise KL.")
+    @Option(parsing: .unconditional, help: "cskd: temperature of the class-wise KL.")
     var cskdTemperature: Float = 4
 
-    @Option(help: "cskd: weight lambda of the class-wise KL.")
+    @Option(parsing: .unconditional, help: "cskd: weight lambda of the class-wise KL.")
     var cskdLambda: Float = 1
 
-    @Option(help: "tfkd: alpha (weight of the virtual-teacher term; CE gets 1 - alpha).")
+    @Option(parsing: .unconditional, help: "tfkd: alpha (weight of the virtual-teacher term; CE gets 1 - alpha).")
     var tfkdAlpha: Float = 0.1
 
-    @Option(help: "tfkd: temperature of the virtual teacher.")
+    @Option(parsing: .unconditional, help: "tfkd: temperature of the virtual teacher.")
     var tfkdTemperature: Float = 20
 
-    @Option(help: "tfkd: multiplier of the virtual-teacher KL (mean over batch x classes, as nn.KLDivLoss()).")
+    @Option(parsing: .unconditional, help: "tfkd: multiplier of the virtual-teacher KL (mean over batch x classes, as nn.KLDivLoss()).")
     var tfkdMultiplier: Float = 100
 
     @Option(help: "Dataset as KIND:DIR, KIND one of \(DataSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -69,67 +72,88 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model: simplecnn or a CIFAR architecture (\(ModelZoo.names.joined(separator: ", "))).")
     var model = "resnet20"
 
-    @Option(help: "Width of the first stage of simplecnn (ignored by other models).")
+    @Option(parsing: .unconditional, help: "Width of the first stage of simplecnn (ignored by other models).")
     var width = 16
 
-    @Option(help: "Epochs.")
+    @Option(parsing: .unconditional, help: "Epochs.")
     var epochs = 5
 
-    @Option(help: "Mini-batch size.")
+    @Option(parsing: .unconditional, help: "Mini-batch size.")
     var batch = 64
 
-    @Option(help: "Initial learning rate.")
+    @Option(parsing: .unconditional, help: "Initial learning rate.")
     var lr: Float = 0.05
 
     @Option(help: "LR schedule: constant | cosine | step:N | multistep:E1,E2,...")
     var schedule = "cosine"
 
-    @Option(help: "SGD momentum.")
+    @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Float = 0.9
 
     @Flag(help: "Nesterov momentum.")
     var nesterov = false
 
-    @Option(help: "Weight decay.")
+    @Option(parsing: .unconditional, help: "Weight decay.")
     var wd: Float = 5e-4
 
-    @Option(help: "Use only the first N training images (0: all).")
+    @Option(parsing: .unconditional, help: "Use only the first N training images (0: all).")
     var trainLimit = 0
 
-    @Option(help: "Folder datasets (--data folder:DIR): resize images to N x N.")
+    @Option(parsing: .unconditional, help: "Folder datasets (--data folder:DIR): resize images to N x N.")
     var imageSize = 32
 
     @Option(help: "Folder datasets: resize filter, area (box average; anti-aliased) or bilinear.")
     var resize = "area"
 
-    @Option(help: "Folder datasets: 1 (grey) or 3 (RGB) channels; 0: 3 if any image is in colour.")
+    @Option(parsing: .unconditional, help: "Folder datasets: 1 (grey) or 3 (RGB) channels; 0: 3 if any image is in colour.")
     var channels = 0
 
-    @Option(help: "Train on a stratified fraction F (0 < F <= 1) of the training images, chosen by --seed.")
+    @Option(parsing: .unconditional, help: "Train on a stratified fraction F (0 < F <= 1) of the training images, chosen by --seed.")
     var fraction: Double = 1
 
-    @Option(help: "Hold out a stratified fraction F of the training images (chosen by --seed) and evaluate on it instead of the test set (reported as val). Default for a folder dataset without a test split: 0.1.")
+    @Option(parsing: .unconditional, help: "Hold out a stratified fraction F of the training images (chosen by --seed) and evaluate on it instead of the test set (reported as val). Default for a folder dataset without a test split: 0.1.")
     var valSplit: Double?
 
     @Option(help: "Augmentation: none | standard (pad-4 crop + flip) | standard+cutout | standard+cutmix (default: standard for 32x32 RGB data, none otherwise).")
     var augment: String?
 
-    @Option(help: "Random seed (initialisation and batch order).")
+    @Option(parsing: .unconditional, help: "Evaluate every K epochs (and after the last); evaluation changes no weight.")
+    var evalEvery = 1
+
+    @Option(parsing: .unconditional, help: "Random seed (initialisation and batch order).")
     var seed: UInt64 = 0
 
-    @Option(help: "Kernel threads (0: all cores).")
+    @Option(parsing: .unconditional, help: "Kernel threads (0: all cores).")
     var threads = 0
 
-    @Option(help: "Run folder: metrics.jsonl and checkpoint.lsk (written after every epoch).")
+    @Option(help: "Run folder: config.json, metrics.jsonl and checkpoint.lsk (written after every epoch). A new run needs an empty or new folder.")
     var out = "runs/demo"
 
-    @Flag(help: "Continue the run in --out from its checkpoint (same flags as the first run).")
+    @Flag(help: "Continue the run in --out from its checkpoint; refused if an option that changes the result differs from the recorded run.")
     var resume = false
 
+    @Flag(help: "Start a new run in a non-empty --out, deleting its checkpoint, metrics and config.")
+    var overwrite = false
+
+    @Option(help: "Take the options from a run's config.json or a recipe file (JSON: {\"options\": {\"lr\": \"0.05\", …}}); options given after --config override it.")
+    var config: String?
+
+    @Option(parsing: .unconditional, help: "Stop as diverged when a batch loss exceeds F times the first loss (0: only NaN/infinity stops).")
+    var divergenceFactor: Double = 1e4
+
     func validate() throws {
+        guard config == nil else { throw ValidationError("--config is expanded before parsing (use `lsskd train --config FILE`)") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard batch > 0 && batch <= 1 << 20 else { throw ValidationError("--batch must be in 1...1048576") }
+        guard evalEvery > 0 else { throw ValidationError("--eval-every must be positive") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
+        guard wd >= 0, wd.isFinite else { throw ValidationError("--wd must be a finite number >= 0") }
+        guard width > 0 && width <= 4096 else { throw ValidationError("--width must be in 1...4096") }
+        guard trainLimit >= 0 else { throw ValidationError("--train-limit must be >= 0") }
+        guard threads >= 0 else { throw ValidationError("--threads must be >= 0 (0: all cores)") }
+        guard divergenceFactor >= 0, divergenceFactor.isFinite else { throw ValidationError("--divergence-factor must be a finite number >= 0") }
+        guard !(resume && overwrite) else { throw ValidationError("--resume and --overwrite exclude each other") }
         guard ModelChoice.isKnown(model) else {
             throw ValidationError("unknown --model \(model) (available: \(ModelChoice.names.joined(separator: ", ")))")
         }
@@ -167,7 +191,10 @@ struct TrainCommand: ParsableCommand {
         }
         var o = MethodOptions()
         guard alphaT >= 0 && alphaT <= 1 else { throw ValidationError("--alpha-t must be in [0, 1]") }
-        guard beta >= 0, gamma >= 0, tau > 0 else { throw ValidationError("--beta, --gamma must be >= 0 and --tau > 0") }
+        guard beta >= 0, gamma >= 0, tau > 0, beta.isFinite, gamma.isFinite, tau.isFinite else {
+            throw ValidationError("--beta, --gamma must be finite numbers >= 0 and --tau a finite number > 0")
+        }
+        guard kdTemperature > 0, kdTemperature.isFinite else { throw ValidationError("--kd-temperature must be a finite number > 0") }
         guard smoothing >= 0 && smoothing < 1 else { throw ValidationError("--smoothing must be in [0, 1)") }
         guard let klTeacherChoice = LSSKDConfig.KLTeacher(rawValue: klTeacher) else { throw ValidationError("--kl-teacher must be deepest or chain") }
         guard let reduction = LSSKDConfig.FeatureReduction(rawValue: featReduction) else { throw ValidationError("--feat-reduction must be mean or sum") }
@@ -180,11 +207,13 @@ struct TrainCommand: ParsableCommand {
         o.lsskd.featureReduction = reduction
         o.lsskd.detachBranchInputs = detachBranchInputs
         o.lsskd.memoryPrecision = precision
+        guard isWarmup >= 0 else { throw ValidationError("--is-warmup must be >= 0") }
+        o.lsskd.itselfSupervisedWarmupEpochs = isWarmup
         o.pskdAlphaT = alphaT
         o.smoothing = smoothing
         o.kdTemperature = kdTemperature
-        guard cskdTemperature > 0, cskdLambda >= 0 else { throw ValidationError("--cskd-temperature must be > 0 and --cskd-lambda >= 0") }
-        guard tfkdAlpha >= 0 && tfkdAlpha <= 1, tfkdTemperature > 0, tfkdMultiplier >= 0 else {
+        guard cskdTemperature > 0, cskdLambda >= 0, cskdTemperature.isFinite, cskdLambda.isFinite else { throw ValidationError("--cskd-temperature must be > 0 and --cskd-lambda >= 0") }
+        guard tfkdAlpha >= 0 && tfkdAlpha <= 1, tfkdTemperature > 0, tfkdMultiplier >= 0, tfkdTemperature.isFinite, tfkdMultiplier.isFinite else {
             throw ValidationError("--tfkd-alpha must be in [0, 1], --tfkd-temperature > 0, --tfkd-multiplier >= 0")
         }
         o.cskdTemperature = cskdTemperature
@@ -196,27 +225,98 @@ struct TrainCommand: ParsableCommand {
         return (kind, o)
     }
 
-    func run() throws {
-        Runtime.threadCount = threads
-        let runDir = URL(fileURLWithPath: out)
-        do {
-            try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
-        } catch {
-            throw CLIError("cannot create run folder \(out): \(error.localizedDescription)")
+    /// Test hook: runs after each epoch's checkpoint, before its metrics line (a test throws
+    /// here to stand for a crash at that moment).
+    nonisolated(unsafe) static var afterCheckpointHook: ((Int) throws -> Void)?
+
+    /// Every option of the run as canonical strings (defaults included): what `config.json`
+    /// and the checkpoint record, what `--config` reads back, what `--resume` compares.
+    func recordedOptions() -> [String: String] {
+        var o: [String: String] = [
+            "method": method, "alpha-t": "\(alphaT)", "beta": "\(beta)", "gamma": "\(gamma)", "tau": "\(tau)",
+            "kl-teacher": klTeacher, "feat-reduction": featReduction, "is-warmup": "\(isWarmup)",
+            "detach-branch-inputs": "\(detachBranchInputs)", "memory-precision": memoryPrecision, "smoothing": "\(smoothing)",
+            "kd-temperature": "\(kdTemperature)", "cskd-temperature": "\(cskdTemperature)", "cskd-lambda": "\(cskdLambda)",
+            "tfkd-alpha": "\(tfkdAlpha)", "tfkd-temperature": "\(tfkdTemperature)", "tfkd-multiplier": "\(tfkdMultiplier)",
+            "data": data.description, "model": model, "width": "\(width)", "epochs": "\(epochs)", "batch": "\(batch)",
+            "lr": "\(lr)", "schedule": schedule, "momentum": "\(momentum)", "nesterov": "\(nesterov)", "wd": "\(wd)",
+            "train-limit": "\(trainLimit)", "image-size": "\(imageSize)", "resize": resize, "channels": "\(channels)",
+            "fraction": "\(fraction)", "eval-every": "\(evalEvery)", "seed": "\(seed)", "threads": "\(threads)",
+            "out": out, "divergence-factor": "\(divergenceFactor)",
+        ]
+        if let t = teacher { o["teacher"] = t }
+        if let v = valSplit { o["val-split"] = "\(v)" }
+        if let a = augment { o["augment"] = a }
+        return o
+    }
+
+    /// Replaces `--config FILE` in `args` by the file's options (a run's `config.json`,
+    /// whose options sit under "options", or a recipe: {"options": {...}} or a flat object
+    /// of option names to values). Options after `--config` override the file's, since the
+    /// last occurrence of an option wins. `resume`, `overwrite` and `config` entries are ignored.
+    static func expandConfig(_ args: [String]) throws -> [String] {
+        guard let i = args.firstIndex(where: { $0 == "--config" || $0.hasPrefix("--config=") }) else { return args }
+        let path: String
+        var rest = Array(args[(i + 1)...])
+        if args[i].hasPrefix("--config=") {
+            path = String(args[i].dropFirst("--config=".count))
+        } else {
+            guard !rest.isEmpty else { throw ValidationError("--config needs a file") }
+            path = rest.removeFirst()
         }
-        let metrics = runDir.appendingPathComponent("metrics.jsonl")
-        let checkpoint = runDir.appendingPathComponent("checkpoint.lsk").path
-        if !resume {
-            guard FileManager.default.createFile(atPath: metrics.path, contents: nil) else {
-                throw CLIError("cannot write \(metrics.path)")
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--config \(path): cannot be read") }
+        let file: ConfigFile
+        do { file = try JSONDecoder().decode(ConfigFile.self, from: data) } catch {
+            throw ValidationError("--config \(path): not a JSON object of options (\(error))")
+        }
+        var expanded = [String]()
+        for key in file.options.keys.sorted() where !["resume", "overwrite", "config"].contains(key) {
+            guard !key.hasPrefix("-"), !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw ValidationError("--config \(path): bad option name '\(key)'")
             }
-        } else if !FileManager.default.fileExists(atPath: checkpoint) {
-            throw CLIError("--resume: no checkpoint at \(checkpoint)")
+            switch file.options[key]! {
+            case .flag(true), .text("true"): expanded.append("--\(key)")
+            case .flag(false), .text("false"): continue
+            case .text(let s): expanded += ["--\(key)", s]
+            }
+        }
+        return Array(args[..<i]) + expanded + rest
+    }
+
+    func run() throws {
+        if threads > ProcessInfo.processInfo.activeProcessorCount {
+            print("warning: --threads \(threads) is more than the \(ProcessInfo.processInfo.activeProcessorCount) CPUs; using \(ProcessInfo.processInfo.activeProcessorCount)")
+            Runtime.threadCount = ProcessInfo.processInfo.activeProcessorCount
+        } else {
+            Runtime.threadCount = threads
+        }
+        let folder = RunFolder(path: out)
+        // Refuse early what will be refused anyway; nothing is written before the data and
+        // the model are validated.
+        try folder.checkUsable(resume: resume, overwrite: overwrite)
+        var record = RunRecord(options: recordedOptions(), tool: "lsskd \(LSSKDCommand.version)", data: try data.identity(),
+                               cpu: RunFolder.cpuModel(), isa: "\(Runtime.isa)", created: ISO8601DateFormatter().string(from: Date()))
+        var resumed: ModelArchive? = nil
+        if resume {
+            let archive = try ModelArchive.read(from: folder.checkpoint.path)
+            if let saved = archive.runRecord {
+                let differences = saved.resultDifferences(to: record)
+                guard differences.isEmpty else {
+                    throw CLIError("--resume: this command differs from the run in \(out) in what changes the result:\n  "
+                                   + differences.joined(separator: "\n  ")
+                                   + "\nRun it with the recorded options (lsskd train --config \(folder.config.path) --resume) or start a new run in another --out.")
+                }
+                record.created = saved.created
+            } else {
+                print("warning: \(folder.checkpoint.path) predates run records (format \(archive.fileVersion)); its options cannot be checked against this command")
+            }
+            resumed = archive
         }
 
-        let folder = DataSpec.FolderOptions(imageSize: imageSize, channels: channels == 0 ? nil : channels,
-                                            filter: ResizeFilter(rawValue: resize) ?? .area)
-        var trainSet = try data.load(train: true, folder: folder)
+        let folderOptions = DataSpec.FolderOptions(imageSize: imageSize, channels: channels == 0 ? nil : channels,
+                                                   filter: ResizeFilter(rawValue: resize) ?? .area)
+        var trainSet = try data.load(train: true, folder: folderOptions)
+        guard trainSet.count > 0 else { throw CLIError("\(data): the training split holds no images") }
         if trainLimit > 0 && trainLimit < trainSet.count {
             // A folder dataset is sorted by class: take a stratified subset, not a prefix.
             trainSet = data.kind == .folder
@@ -231,11 +331,15 @@ struct TrainCommand: ParsableCommand {
             if valSplit == nil { print("data: \(data) has no test split; holding out --val-split \(v) of the training images") }
             (trainSet, testSet) = trainSet.stratifiedSplit(holdOut: v, seed: seed)
         } else {
-            var options = folder
+            var options = folderOptions
             options.channels = trainSet.channels
             testSet = try data.load(train: false, folder: options)
         }
         if fraction < 1 { trainSet = trainSet.stratifiedFraction(fraction, seed: seed) }
+        guard trainSet.count >= batch else {
+            throw CLIError("--batch \(batch) is larger than the \(trainSet.count) training images: no full batch, nothing would be trained")
+        }
+        guard testSet.count > 0 else { throw CLIError("\(data): the \(evalName) split holds no images") }
         let augmentation = augment.flatMap { Augmentation(named: $0) }
             ?? Augmentation.defaultFor(channels: trainSet.channels, height: trainSet.height, width: trainSet.width)
         let norm = ChannelNormalization(statisticsOf: trainSet)
@@ -248,16 +352,12 @@ struct TrainCommand: ParsableCommand {
         let (kind, methodDefaults) = try methodOptions()
         var options = methodDefaults
         if kind == .kd, let path = teacher {
-            let archive = try TensorArchive.read(from: path)
-            guard let name = archive.metadata["model"], let tc = archive.metadata["classes"].flatMap(Int.init), tc == trainSet.classCount else {
-                throw CLIError("\(path): not a model of \(trainSet.classCount) classes")
+            let t = try ModelFile(path: path)
+            guard t.classes == trainSet.classCount, t.inChannels == trainSet.channels else {
+                throw CLIError("\(path): a model of \(t.classes) classes on \(t.inChannels)-channel images, this data has \(trainSet.classCount) and \(trainSet.channels)")
             }
-            var trng = RNG(seed: 0)
-            let t = try ModelChoice.make(name, width: archive.metadata["width"].flatMap(Int.init) ?? 16, inChannels: trainSet.channels,
-                                         classes: tc, rng: &trng)
-            do { try ModelExport.load(archive, into: t) } catch { throw CLIError("\(path) does not fit \(name): \(error)") }
-            options.teacher = t
-            print("teacher: \(name) from \(path), \(t.parameterCount) parameters")
+            options.teacher = t.model
+            print("teacher: \(t.name) from \(path), \(t.model.parameterCount) parameters")
         }
         if kind.usesRotations && trainSet.height != trainSet.width {
             throw CLIError("--method \(kind.rawValue) rotates images and needs square ones, not \(trainSet.height)x\(trainSet.width)")
@@ -272,25 +372,7 @@ struct TrainCommand: ParsableCommand {
         } catch { throw CLIError("\(error)") }
         var methodLine = "method: \(kind.rawValue)"
         if let aux = trainingMethod.auxiliary { methodLine += ", auxiliary branches \(aux.parameterCount) parameters (training only)" }
-        if let l = trainingMethod as? LSSKD {
-            let c = l.config
-            methodLine += String(format: ", a_T %.2f, beta %.2f, gamma %.2f, tau %.1f, kl-teacher %@, feat %@, %@ inputs",
-                                 c.alphaT, c.beta, c.gamma, c.tau, c.klTeacher.rawValue, c.featureReduction.rawValue,
-                                 c.detachBranchInputs ? "detached" : "attached")
-            let bytes = (l.finalMemory.map { [$0] } ?? []).reduce(0) { $0 + $1.byteCount } + l.branchMemories.reduce(0) { $0 + $1.byteCount }
-            if bytes > 0 { methodLine += String(format: ", memories %.1f MB (%@)", Double(bytes) / 1e6, c.memoryPrecision.rawValue) }
-        } else if let p = trainingMethod as? PSKD {
-            methodLine += String(format: ", a_T %.2f, memory %.1f MB", p.alphaT, Double(p.memory.byteCount) / 1e6)
-        } else if kind == .ls {
-            methodLine += String(format: ", smoothing %.2f", smoothing)
-        } else if let c = trainingMethod as? CSKD {
-            methodLine += String(format: ", T %.1f, lambda %.2f", c.temperature, c.lambda)
-        } else if let t = trainingMethod as? TeacherFreeKD {
-            methodLine += String(format: ", alpha %.2f, T %.1f, multiplier %.0f, correct-class probability %.2f",
-                                 t.alpha, t.temperature, t.multiplier, t.correctProbability)
-        } else if let k = trainingMethod as? KnowledgeDistillation {
-            methodLine += String(format: ", T %.1f, weights ce %.2f / kd %.2f", k.temperature, k.ceWeight, k.kdWeight)
-        }
+        if !trainingMethod.summary.isEmpty { methodLine += ", " + trainingMethod.summary }
         print(methodLine)
 
         let testLoader = BatchLoader(dataset: testSet, batchSize: 256, normalization: norm, shuffle: false,
@@ -298,23 +380,34 @@ struct TrainCommand: ParsableCommand {
         let config = TrainConfig(epochs: epochs, schedule: try parseSchedule(), momentum: momentum,
                                  nesterov: nesterov, weightDecay: wd)
         let trainer = try ClassifierTrainer(model: net, method: trainingMethod, train: trainLoader, test: testLoader, config: config,
-                                            metricsURL: metrics)
-        trainer.checkpointPath = checkpoint
+                                            metricsURL: folder.metrics)
+        trainer.checkpointPath = folder.checkpoint.path
         trainer.evalSetName = evalName
-        trainer.checkpointMetadata = [
-            "model": model, "width": "\(width)", "in_channels": "\(trainSet.channels)", "classes": "\(trainSet.classCount)",
-            "image_size": "\(trainSet.height)", "data": data.description, "method": kind.rawValue,
-            "method_options": methodLine,
-            "norm_mean": norm.mean.map { "\($0)" }.joined(separator: ","),
-            "norm_std": norm.std.map { "\($0)" }.joined(separator: ","),
-        ]
-        if let names = trainSet.classNames { trainer.checkpointMetadata["class_names"] = names.joined(separator: "\n") }
+        trainer.evalEvery = evalEvery
+        trainer.divergenceFactor = divergenceFactor
+        trainer.afterCheckpoint = Self.afterCheckpointHook
+        trainer.methodSummary = methodLine
+        trainer.modelDescription = ModelDescription(
+            model: model, width: width, inChannels: trainSet.channels, classes: trainSet.classCount, imageSize: trainSet.height,
+            normMean: norm.mean, normStd: norm.std, resizeFilter: data.kind == .folder ? resize : nil,
+            classNames: trainSet.classNames, data: data.description, method: kind.rawValue)
+
+        let lock = try folder.lock()
+        defer { withExtendedLifetime(lock) {} }
+        if let archive = resumed {
+            try trainer.resume(from: archive, file: folder.checkpoint.path)
+            if archive.history == nil { trainer.setHistory(try folder.recoverHistory(epochsDone: archive.epochsDone)) }
+            try folder.rewriteMetrics(trainer.history)
+            folder.removeStaleTemporaries()
+            print("resumed from \(folder.checkpoint.path) after epoch \(trainer.startEpoch)")
+        } else {
+            try folder.prepareNewRun(overwrite: overwrite)
+        }
+        trainer.runRecord = record
+        try folder.writeConfig(record)
+
         let onTerminal = isatty(STDOUT_FILENO) != 0
         trainer.progressInterval = onTerminal ? 0.5 : 10
-        if resume {
-            try trainer.resume(from: checkpoint)
-            print("resumed from \(checkpoint) after epoch \(trainer.startEpoch)")
-        }
         let history = try trainer.run(reporting: { report in
             switch report {
             case .progress(let line) where onTerminal: print("\r\u{1B}[K" + line, terminator: "")
@@ -325,7 +418,46 @@ struct TrainCommand: ParsableCommand {
         })
         if let last = history.last, let t = last.test {
             print(String(format: "final: \(evalName) top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",
-                         100 * t.top1, 100 * t.top5, last.imagesPerSecond, metrics.path))
+                         100 * t.top1, 100 * t.top5, last.imagesPerSecond, folder.metrics.path))
+        } else if history.isEmpty {
+            print("nothing left to train: the checkpoint holds all \(epochs) epochs")
+        }
+    }
+}
+
+/// A `--config` file: a run's `config.json` (options under "options", with the run's other
+/// records beside them) or a recipe (an "options" object, or a flat object of options).
+struct ConfigFile: Decodable {
+    enum Value: Decodable {
+        case flag(Bool)
+        case text(String)
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .flag(b) }
+            else if let i = try? c.decode(Int.self) { self = .text("\(i)") }
+            else if let d = try? c.decode(Double.self) { self = .text("\(d)") }
+            else { self = .text(try c.decode(String.self)) }
+        }
+    }
+    var options: [String: Value]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        if c.contains(Key(stringValue: "options")) {
+            options = try c.decode([String: Value].self, forKey: Key(stringValue: "options"))
+        } else {
+            var o = [String: Value]()
+            for k in c.allKeys where k.stringValue != "description" && k.stringValue != "comment" {
+                o[k.stringValue] = try c.decode(Value.self, forKey: k)
+            }
+            options = o
         }
     }
 }

@@ -2,6 +2,7 @@ import LSSKDData
 import LSSKDModels
 import LSSKDNN
 import LSSKDTensor
+import LSSKDTrain
 
 /// `count` random RGB images `size x size` in `classes` classes (class c brightens channel c % 3).
 func syntheticDataset(count: Int = 8, size: Int = 8, classes: Int = 3, seed: UInt64 = 3) -> ImageDataset {
@@ -35,4 +36,10 @@ func assertClose(_ a: [Float], _ b: [Float], _ tol: Float, _ what: String,
     guard a.count == b.count else { return false }
     for (x, y) in zip(a, b) where !(abs(x - y) <= tol) { return false }
     return true
+}
+
+/// The description a checkpoint of a test model carries (unit normalisation).
+func testDescription(model: String, channels: Int, classes: Int, size: Int = 8) -> ModelDescription {
+    ModelDescription(model: model, width: 16, inChannels: channels, classes: classes, imageSize: size,
+                     normMean: [Float](repeating: 0, count: channels), normStd: [Float](repeating: 1, count: channels), method: "ce")
 }

@@ -49,6 +49,7 @@ final class TrainerTests: XCTestCase {
                                                     config: TrainConfig(epochs: 1, schedule: first.config.schedule,
                                                                         momentum: 0.9, nesterov: true), metricsURL: nil)
             interrupted.checkpointPath = dir + "/ckpt-\(kind).lsk"
+            interrupted.modelDescription = testDescription(model: "resnet20", channels: 3, classes: 3)
             try interrupted.run(report: { _ in })
 
             let resumed = try makeTrainer(ds, kind: kind)
@@ -81,10 +82,12 @@ final class TrainerTests: XCTestCase {
         let ds = syntheticDataset(count: 6, size: 8, classes: 3)
         let t = try makeTrainer(ds, kind: .ce, epochs: 1)
         t.checkpointPath = dir + "/ce.lsk"
+        t.modelDescription = testDescription(model: "resnet20", channels: 3, classes: 3)
         try t.run(report: { _ in })
-        let archive = try TensorArchive.read(from: dir + "/ce.lsk")
-        XCTAssertTrue(archive.names.allSatisfy { $0.hasPrefix("model.") || $0.hasPrefix("optim.") })
-        XCTAssertEqual(archive.metadata["method"], "ce")
+        let archive = try ModelArchive.read(from: dir + "/ce.lsk")
+        XCTAssertTrue(archive.order.allSatisfy { $0.hasPrefix("model.") || $0.hasPrefix("optim.") })
+        XCTAssertEqual(archive.description.method, "ce")
+        XCTAssertEqual(archive.history?.count, 1, "the checkpoint holds the metrics of its epochs")
     }
 
     /// Every baseline runs through the same trainer and reports its own terms.

@@ -87,6 +87,7 @@ final class CheckpointTests: XCTestCase {
                                                                     momentum: 0.9, nesterov: true),
                                                 metricsURL: nil)
         interrupted.checkpointPath = dir + "/ckpt.lsk"
+        interrupted.modelDescription = Self.description
         try interrupted.run(report: { _ in })
 
         let resumed = try makeTrainer(ds)  // fresh weights, overwritten by the checkpoint
@@ -98,5 +99,149 @@ final class CheckpointTests: XCTestCase {
         for (name, t) in resumed.model.stateDict() {
             XCTAssertEqual(t.scalars, a[name]!.scalars, "\(name) differs after resume")
         }
+    }
+
+    static let description = ModelDescription(model: "simplecnn", width: 4, inChannels: 1, classes: 4, imageSize: 8,
+                                              normMean: [0.5], normStd: [0.25], method: "ce")
+
+    private func write(_ bytes: Data, _ name: String) throws -> String {
+        let path = dir + "/" + name
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Format 2: a flipped bit anywhere (tensor data, header), a cut, an appended tail are
+    /// errors naming what is damaged; NaN/Inf in a weight or momentum is refused on load.
+    func testIntegrityChecks() throws {
+        var a = TensorArchive(metadata: ["kind": "model"])
+        a.set("model.w", Tensor(shape: [4, 8], scalars: (0..<32).map { Float($0) / 7 }))
+        a.set("optim.m", Tensor(repeating: 0.5, shape: [16]))
+        try a.write(to: dir + "/a.lsk")
+        let good = try Data(contentsOf: URL(fileURLWithPath: dir + "/a.lsk"))
+        XCTAssertEqual(try TensorArchive.read(from: dir + "/a.lsk").fileVersion, 2)
+        let header = Int(good[16]) | Int(good[17]) << 8
+        let dataStart = (24 + header + 63) / 64 * 64
+        // One bit of the first tensor (model.w), of the second (optim.m), of the header.
+        for (offset, what) in [(dataStart + 5, "tensor model.w is damaged"), (dataStart + 128 + 3, "tensor optim.m is damaged"),
+                               (30, "corrupt header")] {
+            var bad = good
+            bad[offset] ^= 0x10
+            let path = try write(bad, "flip-\(offset).lsk")
+            XCTAssertThrowsError(try TensorArchive.read(from: path)) { XCTAssertTrue("\($0)".contains(what), "\($0)") }
+        }
+        let cut = try write(good.prefix(good.count - 4), "cut.lsk")
+        XCTAssertThrowsError(try TensorArchive.read(from: cut)) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
+        let long = try write(good + Data([1, 2, 3]), "long.lsk")
+        XCTAssertThrowsError(try TensorArchive.read(from: long)) { XCTAssertTrue("\($0)".contains("unexpected bytes"), "\($0)") }
+        XCTAssertThrowsError(try TensorArchive.read(from: dir)) { XCTAssertTrue("\($0)".contains("folder"), "\($0)") }
+
+        // A NaN that the checksum protects (written so) is still refused by the model reader.
+        for (part, value) in [("model", Float.nan), ("optim", Float.infinity), ("aux", -Float.infinity)] {
+            var ckpt = ModelArchive(kind: .checkpoint, description: Self.description, epochsDone: 0)
+            ckpt.set(.model, "w", Tensor(repeating: 1, shape: [3]))
+            ckpt.set(Part(rawValue: part)!, "x", Tensor(shape: [2], scalars: [0, value]))
+            try ckpt.write(to: dir + "/nan.lsk")
+            XCTAssertThrowsError(try ModelArchive.read(from: dir + "/nan.lsk")) {
+                XCTAssertTrue("\($0)".contains("\(part).x holds a non-finite value"), "\($0)")
+            }
+        }
+    }
+    typealias Part = ModelArchive.Part
+
+    /// Files of format 1 (no checksums, written before run records) are still read.
+    func testReadsFormatVersion1() throws {
+        let header = #"{"metadata":{"kind":"checkpoint","epochs_done":"1","model":"simplecnn","width":"4","in_channels":"1","classes":"4","image_size":"8","norm_mean":"0.5","norm_std":"0.25","method":"ce"},"tensors":[{"count":3,"name":"model.w","offset":0,"shape":[3]}]}"#
+        var bytes = Data("LSSKDARC".utf8)
+        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        le(UInt32(1)); le(UInt32(0)); le(UInt64(header.utf8.count))
+        bytes.append(Data(header.utf8))
+        bytes.append(Data(count: (64 - bytes.count % 64) % 64))
+        for v: Float in [1, 2, 3] { le(v.bitPattern) }
+        bytes.append(Data(count: 52))
+        let path = try write(bytes, "v1.lsk")
+        let m = try ModelArchive.read(from: path)
+        XCTAssertEqual(m.fileVersion, 1)
+        XCTAssertEqual(m.epochsDone, 1)
+        XCTAssertNil(m.runRecord)
+        XCTAssertNil(m.history)
+        XCTAssertEqual(m.state(.model)["w"]?.scalars, [1, 2, 3])
+        XCTAssertEqual(m.description, Self.description)
+    }
+
+    private struct Crash: Error {}
+
+    /// A crash between the checkpoint's rename and the metrics append (injected through
+    /// `afterCheckpoint`) leaves a checkpoint one epoch ahead of metrics.jsonl; the resume
+    /// rewrites the file from the checkpoint's history, so no epoch is missing or doubled.
+    func testCrashBetweenCheckpointAndMetrics() throws {
+        let ds = syntheticDataset()
+        let folder = RunFolder(path: dir + "/run")
+        let lock = try folder.lock()
+        defer { withExtendedLifetime(lock) {} }
+        try folder.prepareNewRun(overwrite: false)
+        func trainer() throws -> ClassifierTrainer {
+            var rng = RNG(seed: 11)
+            let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
+            let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
+                                     shuffle: true, dropLast: true, seed: 5)
+            let t = try ClassifierTrainer(model: model, train: loader, test: nil,
+                                          config: TrainConfig(epochs: 3, schedule: .constant(0.05)), metricsURL: folder.metrics)
+            t.checkpointPath = folder.checkpoint.path
+            t.modelDescription = Self.description
+            return t
+        }
+        let first = try trainer()
+        first.afterCheckpoint = { epoch in if epoch == 1 { throw Crash() } }
+        XCTAssertThrowsError(try first.run(report: { _ in }))
+        let lines = { (try String(contentsOf: folder.metrics, encoding: .utf8)).split(separator: "\n").count }
+        XCTAssertEqual(try lines(), 1, "the crash came before epoch 2's line")
+        XCTAssertEqual(try ModelArchive.read(from: folder.checkpoint.path).epochsDone, 2)
+        // A dead writer's temporary file is cleaned up on resume.
+        try Data([1]).write(to: URL(fileURLWithPath: dir + "/run/.checkpoint.lsk.tmp-999999"))
+
+        let second = try trainer()
+        try second.resume(from: folder.checkpoint.path)
+        try folder.rewriteMetrics(second.history)
+        folder.removeStaleTemporaries()
+        XCTAssertEqual(try lines(), 2)
+        try second.run(report: { _ in })
+        let epochs = try String(contentsOf: folder.metrics, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)).epoch
+        }
+        XCTAssertEqual(epochs, [0, 1, 2])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/.checkpoint.lsk.tmp-999999"))
+        XCTAssertEqual(try ModelArchive.read(from: folder.checkpoint.path).history?.map(\.epoch), [0, 1, 2])
+    }
+
+    /// A loss that explodes (finite, > factor x the first loss) stops training before that
+    /// epoch's checkpoint; a batch larger than the data set trains nothing and is an error.
+    func testDivergenceAndEmptyEpochsAreErrors() throws {
+        let ds = syntheticDataset()
+        var rng = RNG(seed: 11)
+        let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
+        let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
+                                 shuffle: true, dropLast: true, seed: 5)
+        let t = try ClassifierTrainer(model: model, method: ExplodingLoss(), train: loader, test: nil,
+                                      config: TrainConfig(epochs: 3, schedule: .constant(0.01)), metricsURL: nil)
+        t.checkpointPath = dir + "/ckpt.lsk"
+        t.modelDescription = Self.description
+        XCTAssertThrowsError(try t.run(report: { _ in })) { XCTAssertTrue("\($0)".contains("more than 1e+04 times the first loss"), "\($0)") }
+        XCTAssertEqual(try ModelArchive.read(from: dir + "/ckpt.lsk").epochsDone, 1, "the exploding epoch was not saved")
+
+        let big = BatchLoader(dataset: ds, batchSize: 65, normalization: ChannelNormalization(statisticsOf: ds),
+                              shuffle: true, dropLast: true, seed: 5)
+        let empty = try ClassifierTrainer(model: model, train: big, test: nil,
+                                          config: TrainConfig(epochs: 1, schedule: .constant(0.01)), metricsURL: nil)
+        XCTAssertThrowsError(try empty.run(report: { _ in })) { XCTAssertTrue("\($0)".contains("nothing to train"), "\($0)") }
+    }
+}
+
+/// Cross-entropy scaled by 1e5 from the second epoch on: a finite loss that explodes.
+private final class ExplodingLoss: TrainingMethod {
+    let name = "ce"
+    func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
+        let logits = try model(Variable(batch.images))
+        let ce = try crossEntropy(logits: logits, labels: batch.labels)
+        return StepOutput(logits: logits.value, terms: [("ce", epoch == 0 ? ce : try ce * 1e5)])
     }
 }
