@@ -1,19 +1,6 @@
-import CZlib
 import Foundation
 import LSSKDData
 import LSSKDTensor
-
-/// A model or checkpoint file that cannot be used: unreadable, corrupt, truncated, of an
-/// unknown version, or holding a value that is not a number. `file` and `reason` name what.
-public struct ArchiveError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let reason: String
-    public init(_ file: String, _ reason: String) {
-        self.file = file
-        self.reason = reason
-    }
-    public var description: String { "\(file): \(reason)" }
-}
 
 /// A named collection of float32 tensors plus string metadata in one binary file — the
 /// container of checkpoints (and, later, exported models).
@@ -41,10 +28,10 @@ public struct ArchiveError: Error, CustomStringConvertible, Equatable {
 /// renamed over the destination, then the folder is flushed, so a crash never leaves a
 /// torn file; a failed write (full disk, no permission) leaves the old file untouched.
 public struct TensorArchive {
-    public static let magic: [UInt8] = Array("LSSKDARC".utf8)
-    public static let version: UInt32 = 2
+    public static var magic: [UInt8] { ArchiveLayout.magic }
+    public static var version: UInt32 { ArchiveLayout.version }
     /// Versions this build reads.
-    public static let readableVersions: ClosedRange<UInt32> = 1...2
+    public static var readableVersions: ClosedRange<UInt32> { ArchiveLayout.readableVersions }
     /// The version of the file this archive was read from (the current version for a new one).
     public private(set) var fileVersion: UInt32 = TensorArchive.version
 
@@ -66,19 +53,8 @@ public struct TensorArchive {
 
     public subscript(name: String) -> Tensor? { tensors[name] }
 
-    struct Entry: Codable {
-        var name: String
-        var shape: [Int]
-        var offset: Int
-        var count: Int
-        var crc32: UInt32?
-    }
-
-    struct Header: Codable {
-        var metadata: [String: String]
-        var tensors: [Entry]
-        var dataBytes: Int?
-    }
+    typealias Entry = ArchiveLayout.Entry
+    typealias Header = ArchiveLayout.Header
 
     /// The first tensor whose name starts with one of `prefixes` and holds a NaN or an
     /// infinity, with the index of the first such value (nil: all finite).
@@ -105,7 +81,7 @@ public struct TensorArchive {
         var offset = 0
         for name in names {
             let t = tensors[name]!
-            let crc = t.withUnsafeBufferPointer { p in Self.crc(UnsafeRawBufferPointer(p)) }
+            let crc = t.withUnsafeBufferPointer { p in ArchiveLayout.crc(UnsafeRawBufferPointer(p)) }
             entries.append(Entry(name: name, shape: t.shape, offset: offset, count: t.count, crc32: crc))
             offset += (t.count * 4 + 63) / 64 * 64
         }
@@ -114,7 +90,7 @@ public struct TensorArchive {
         let header = try encoder.encode(Header(metadata: metadata, tensors: entries, dataBytes: offset))
         var prefix = Data(Self.magic)
         appendLE(&prefix, Self.version)
-        appendLE(&prefix, header.withUnsafeBytes { Self.crc($0) })
+        appendLE(&prefix, header.withUnsafeBytes { ArchiveLayout.crc($0) })
         appendLE(&prefix, UInt64(header.count))
         prefix.append(header)
         prefix.append(Data(count: (64 - prefix.count % 64) % 64))
@@ -174,19 +150,6 @@ public struct TensorArchive {
         return removed
     }
 
-    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var c = crc32(0, nil, 0)
-        var p = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        var left = bytes.count
-        while left > 0, let q = p {
-            let n = min(left, 1 << 30)
-            c = crc32(c, q, UInt32(n))
-            p = q + n
-            left -= n
-        }
-        return UInt32(c)
-    }
-
     // MARK: - Reading
 
     public static func read(from path: String) throws -> TensorArchive {
@@ -198,89 +161,26 @@ public struct TensorArchive {
         return try decode(data, path: path)
     }
 
-    /// Parses an archive held in memory (`path` names it in errors). Every offset and size is
-    /// checked before it is used: no input makes this read out of bounds or trap.
+    /// Parses an archive held in memory (`path` names it in errors): ``ArchiveLayout`` checks
+    /// the bytes, then the tensors are copied out.
     public static func decode(_ data: Data, path: String) throws -> TensorArchive {
-        guard data.count >= 24, Array(data.prefix(8)) == magic else {
-            throw ArchiveError(path, data.count < 24 ? "not an LSSKD archive (too short: \(data.count) bytes)" : "not an LSSKD archive (bad magic number)")
-        }
-        let version: UInt32 = readLE(data, 8)
-        guard readableVersions.contains(version) else {
-            throw ArchiveError(path, "archive format version \(version) is not supported (this build reads \(readableVersions.lowerBound)...\(readableVersions.upperBound))")
-        }
-        let headerCRC: UInt32 = readLE(data, 12)
-        let headerLength: UInt64 = readLE(data, 16)
-        guard headerLength <= UInt64(data.count - 24) else { throw ArchiveError(path, "truncated (header cut short)") }
-        let headerEnd = 24 + Int(headerLength)
-        let headerBytes = data.subdata(in: 24..<headerEnd)
-        if version >= 2 {
-            guard headerBytes.withUnsafeBytes({ crc($0) }) == headerCRC else {
-                throw ArchiveError(path, "corrupt header (checksum mismatch)")
-            }
-        }
-        let header: Header
-        do {
-            header = try JSONDecoder().decode(Header.self, from: headerBytes)
-        } catch {
-            throw ArchiveError(path, "corrupt header (\(error))")
-        }
-        let dataStart = (headerEnd + 63) / 64 * 64
-        if version >= 2 {
-            guard let d = header.dataBytes, d >= 0 else { throw ArchiveError(path, "corrupt header (no data size)") }
-            let (end, overflow) = dataStart.addingReportingOverflow(d)
-            guard !overflow, end == data.count else {
-                throw ArchiveError(path, end > data.count || overflow
-                    ? "truncated: \(data.count) bytes, the header describes \(overflow ? "more" : String(end))"
-                    : "\(data.count - end) unexpected bytes after the end of the data")
-            }
-        }
-        var archive = TensorArchive(metadata: header.metadata)
-        archive.fileVersion = version
-        for e in header.tensors {
-            guard archive.tensors[e.name] == nil else { throw ArchiveError(path, "tensor \(e.name) is listed twice") }
-            // Shapes and counts are checked with overflow-safe arithmetic (a hostile header
-            // must not trap the multiplication).
-            var product = 1, overflow = false
-            for d in e.shape {
-                if d < 0 { overflow = true; break }
-                let (p, o) = product.multipliedReportingOverflow(by: d)
-                if o { overflow = true; break }
-                product = p
-            }
-            guard !overflow, e.count >= 0, e.offset >= 0, product == e.count, e.count <= Int.max / 8 else {
-                throw ArchiveError(path, "tensor \(e.name): shape \(e.shape) does not hold \(e.count) values")
-            }
-            let (start, o1) = dataStart.addingReportingOverflow(e.offset)
-            let (end, o2) = start.addingReportingOverflow(e.count * 4)
-            guard !o1, !o2, end <= data.count else {
-                throw ArchiveError(path, "truncated: tensor \(e.name) runs past the end of the file")
-            }
-            if version >= 2 {
-                let sum = data.withUnsafeBytes { crc(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
-                guard let want = e.crc32, sum == want else {
-                    throw ArchiveError(path, "tensor \(e.name) is damaged (checksum mismatch)")
+        let bytes = data.startIndex == 0 ? data : Data(data)
+        return try bytes.withUnsafeBytes { raw in
+            let layout = try ArchiveLayout.parse(raw, path: path)
+            var archive = TensorArchive(metadata: layout.metadata)
+            archive.fileVersion = layout.version
+            for e in layout.tensors {
+                var t = Tensor(uninitialized: e.shape)
+                t.withUnsafeMutableBufferPointer { dst in
+                    if e.count > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: raw.baseAddress! + e.start, byteCount: e.count * 4) }
                 }
+                archive.set(e.name, t)
             }
-            var t = Tensor(uninitialized: e.shape)
-            t.withUnsafeMutableBufferPointer { dst in
-                data.withUnsafeBytes { src in
-                    if e.count > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: src.baseAddress! + start, byteCount: e.count * 4) }
-                }
-            }
-            archive.set(e.name, t)
+            return archive
         }
-        return archive
     }
 }
 
 private func appendLE<T: FixedWidthInteger>(_ data: inout Data, _ value: T) {
     withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
-}
-
-private func readLE<T: FixedWidthInteger>(_ data: Data, _ offset: Int) -> T {
-    var v: T = 0
-    withUnsafeMutableBytes(of: &v) { dst in
-        data.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + MemoryLayout<T>.size)])) }
-    }
-    return T(littleEndian: v)
 }

@@ -14,7 +14,10 @@ final class RunSafetyTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+        Runtime.threadCount = 0  // the tool sets the process-wide thread count; later suites expect the default
+    }
 
     /// An IDX data set of `train` + `test` 8x8 grey images in 4 classes (class = brightest quadrant).
     @discardableResult

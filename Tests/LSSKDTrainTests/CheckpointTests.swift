@@ -168,6 +168,31 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(m.description, Self.description)
     }
 
+    /// Every input the fuzz target ever found (tools/fuzz/regressions/, see tools/fuzz/run.sh)
+    /// and the seed shapes are answered with a parse or a clear ArchiveError, never a crash.
+    func testFuzzRegressions() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("tools/fuzz/regressions").path
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names where !name.hasPrefix(".") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+            do { _ = try TensorArchive.decode(data, path: name) } catch is ArchiveError {}
+        }
+        // Hostile headers built by hand: huge counts, negative offsets, overflowing shapes.
+        for tensors in [#"[{"name":"a","shape":[4611686018427387904,4],"offset":0,"count":0}]"#,
+                        #"[{"name":"a","shape":[2],"offset":-64,"count":2}]"#,
+                        #"[{"name":"a","shape":[2],"offset":9223372036854775800,"count":2}]"#,
+                        #"[{"name":"a","shape":[1],"offset":0,"count":1},{"name":"a","shape":[1],"offset":0,"count":1}]"#] {
+            let header = #"{"metadata":{},"tensors":"# + tensors + "}"
+            var bytes = Data("LSSKDARC".utf8)
+            func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+            le(UInt32(1)); le(UInt32(0)); le(UInt64(header.utf8.count))
+            bytes.append(Data(header.utf8))
+            bytes.append(Data(count: 128))
+            XCTAssertThrowsError(try TensorArchive.decode(bytes, path: "hostile")) { XCTAssertTrue($0 is ArchiveError, "\($0)") }
+        }
+    }
+
     private struct Crash: Error {}
 
     /// A crash between the checkpoint's rename and the metrics append (injected through
