@@ -37,6 +37,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // TensorBoard event files (and, later, ONNX): generated message code is committed.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: - C kernels (no Swift needed to build or use them: see kernels/Makefile)
@@ -67,7 +69,8 @@ let package = Package(
         // Model definitions (stage taps for the distillation branches come with the CIFAR models).
         .target(name: "LSSKDModels", dependencies: ["LSSKDNN"]),
         // Training loops, evaluation, metrics.
-        .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData", "CZlib"]),
+        .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData", "CZlib",
+                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Training methods behind one protocol: CE/LS (in LSSKDTrain), PS-KD, SAD, LSSKD.
         .target(name: "LSSKDDistill", dependencies: ["LSSKDTrain", "LSSKDModels"]),
         // The command-line tool.

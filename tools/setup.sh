@@ -4,10 +4,12 @@
 #   zlib1g-dev            gzip-compressed dataset files
 #   libpng-dev, libjpeg62-turbo-dev  PNG/JPEG images of folder datasets (--data folder:DIR)
 #   dataset-fashion-mnist Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (main job)
+#   python3-venv          tools/test.sh puts the test-only Python packages (tensorboard, which reads
+#                         back the event files in a test) into the virtual environment .build/testenv
 #   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static: the C kernels' aarch64/NEON
 #     build and its test run under emulation (only with --cross)
 set -euo pipefail
-packages=(libomp-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist)
+packages=(libomp-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist python3-venv)
 if [[ "${1:-}" == "--cross" ]]; then
   packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 fi

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# The project's test command: C kernel suite (gcc build, no Swift), then `swift test`.
+# The project's test command: C kernel suite (gcc build, no Swift), then `swift test` (whose
+# TensorBoard test reads event files back with the tensorboard package of .build/testenv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Test-only Python packages, in a virtual environment (never needed by the product).
+if [[ ! -x .build/testenv/bin/python ]] || ! .build/testenv/bin/python -c "import tensorboard" 2>/dev/null; then
+  echo "test: installing the test-only Python packages into .build/testenv (tensorboard)"
+  mkdir -p .build
+  /usr/bin/python3 -m venv .build/testenv
+  .build/testenv/bin/pip install -q tensorboard
+fi
 make -C kernels -j2 test
 swift test

@@ -24,24 +24,7 @@ public enum CIFARLoader {
     }
 
     public static func append(path: String, variant: Variant, pixels: inout [UInt8], labels: inout [Int32]) throws {
-        let bytes = try readFileBytes(path)
-        let labelBytes = variant == .cifar10 ? 1 : 2
-        let record = labelBytes + 3072
-        let classes = variant == .cifar10 ? 10 : 100
-        guard !bytes.isEmpty else { throw DataError(path, "empty file") }
-        guard bytes.count % record == 0 else {
-            throw DataError(path, "truncated or not a \(variant == .cifar10 ? "CIFAR-10" : "CIFAR-100") binary file: \(bytes.count) bytes is not a multiple of the \(record)-byte record")
-        }
-        let n = bytes.count / record
-        pixels.reserveCapacity(pixels.count + n * 3072)
-        labels.reserveCapacity(labels.count + n)
-        for i in 0..<n {
-            let base = i * record
-            let y = Int(bytes[base + labelBytes - 1])
-            guard y < classes else { throw DataError(path, "label \(y) of record \(i) is out of range 0..<\(classes)") }
-            labels.append(Int32(y))
-            pixels.append(contentsOf: bytes[(base + labelBytes)..<(base + record)])
-        }
+        try CIFARFormat.decode(try readFileBytes(path), name: path, cifar100: variant == .cifar100, pixels: &pixels, labels: &labels)
     }
 
     static func existing(_ directory: String, _ stem: String) throws -> String {

@@ -226,6 +226,9 @@ public final class ClassifierTrainer {
     /// Called after an epoch's checkpoint is written and before its metrics line is
     /// appended (tests inject a crash there).
     public var afterCheckpoint: ((Int) throws -> Void)?
+    /// Called with each finished epoch's metrics after its checkpoint and metrics line
+    /// (TensorBoard events).
+    public var epochObserver: ((EpochMetrics) -> Void)?
     /// The metrics of every finished epoch (restored by ``resume(from:)``); checkpoints hold
     /// them, and `metrics.jsonl` is rewritten from them on resume.
     public private(set) var history: [EpochMetrics] = []
@@ -411,6 +414,7 @@ public final class ClassifierTrainer {
             if let path = checkpointPath { try saveCheckpoint(to: path, epochsDone: epoch + 1) }
             try afterCheckpoint?(epoch)
             try appendMetrics(m)
+            epochObserver?(m)
             if epoch == 0 && termNames.count > 1 {
                 // First-epoch magnitudes: a term that dominates the sum shows at once.
                 let total = termNames.reduce(0.0) { $0 + abs(termMeans[$1]!) }

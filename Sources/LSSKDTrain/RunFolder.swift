@@ -12,6 +12,7 @@ public struct RunFolder {
     public var checkpoint: URL { url.appendingPathComponent("checkpoint.lsk") }
     public var metrics: URL { url.appendingPathComponent("metrics.jsonl") }
     public var config: URL { url.appendingPathComponent("config.json") }
+    public var tensorBoard: URL { url.appendingPathComponent("tb") }
     var lockURL: URL { url.appendingPathComponent(".lock") }
     /// What a run writes (and `--overwrite` removes).
     public static let runFiles = ["checkpoint.lsk", "metrics.jsonl", "config.json", "tb"]
@@ -89,6 +90,24 @@ public struct RunFolder {
         }
         removeStaleTemporaries()
         try writeAtomically(Data(), to: metrics)
+    }
+
+    /// A new TensorBoard event file in `RUN/tb` holding `history` (earlier event files of the
+    /// run are replaced: like metrics.jsonl, the events follow the checkpoint). Nil, with a
+    /// warning, when the events cannot be written: they are a view, the run goes on.
+    public func startTensorBoard(history: [EpochMetrics]) -> TensorBoardWriter? {
+        do {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: tensorBoard.path)) ?? [] where name.hasPrefix("events.out.tfevents.") {
+                try FileManager.default.removeItem(at: tensorBoard.appendingPathComponent(name))
+            }
+            let writer = try TensorBoardWriter(folder: tensorBoard)
+            let now = Date().timeIntervalSince1970
+            for m in history { try writer.add(m, wallTime: now) }
+            return writer
+        } catch {
+            print("warning: no TensorBoard events for this run: \(error)")
+            return nil
+        }
     }
 
     public func writeConfig(_ record: RunRecord) throws {

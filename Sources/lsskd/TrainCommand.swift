@@ -405,6 +405,16 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.runRecord = record
         try folder.writeConfig(record)
+        if let tb = folder.startTensorBoard(history: trainer.history) {
+            var failed = false
+            trainer.epochObserver = { m in
+                guard !failed else { return }
+                do { try tb.add(m, wallTime: Date().timeIntervalSince1970) } catch {
+                    failed = true
+                    print("warning: TensorBoard events stopped: \(error)")
+                }
+            }
+        }
 
         let onTerminal = isatty(STDOUT_FILENO) != 0
         trainer.progressInterval = onTerminal ? 0.5 : 10

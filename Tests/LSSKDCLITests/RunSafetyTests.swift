@@ -192,6 +192,38 @@ final class RunSafetyTests: XCTestCase {
         assertFails(["--data", data, "--out", "/proc/x"], "cannot create run folder /proc/x")
     }
 
+    /// TensorBoard event files: written per epoch, rewritten from the checkpoint on resume,
+    /// read back by TensorBoard's own reader (tools/check_tensorboard.py, the test-only
+    /// tensorboard package of .build/testenv), which must see every epoch's values.
+    func testTensorBoardEvents() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let python = root.appendingPathComponent(".build/testenv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("\(python) missing: tools/test.sh installs it") }
+            throw XCTSkip("run tools/test.sh once to install the test-only tensorboard package into .build/testenv")
+        }
+        let data = try makeIDX("a")
+        let run = dir + "/run"
+        defer { TrainCommand.afterCheckpointHook = nil }
+        TrainCommand.afterCheckpointHook = { if $0 == 1 { throw Crash() } }
+        XCTAssertThrowsError(try train(["--data", data, "--epochs", "3", "--eval-every", "2", "--out", run]))
+        TrainCommand.afterCheckpointHook = nil
+        try train(["--data", data, "--epochs", "3", "--eval-every", "2", "--out", run, "--resume"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: run + "/tb")
+        XCTAssertEqual(files.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1, "\(files)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [root.appendingPathComponent("tools/check_tensorboard.py").path, run]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        p.waitUntilExit()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 0, out)
+        XCTAssertTrue(out.contains("values match metrics.jsonl (3 epochs"), out)
+    }
+
     /// The run folder cannot be shared by two trainers at once.
     func testRunFolderLock() throws {
         let folder = RunFolder(path: dir + "/locked")

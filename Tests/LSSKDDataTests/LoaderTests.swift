@@ -115,4 +115,27 @@ final class LoaderTests: XCTestCase {
         for b in 1...5 { try Data(bytes).write(to: URL(fileURLWithPath: "\(dir!)/data_batch_\(b).bin")) }
         assertDataError({ _ = try CIFARLoader.load(directory: dir, variant: .cifar10, train: true) }, mentions: "label 10 of record 0")
     }
+
+    /// Every input the dataset fuzz target found (tools/fuzz/regressions/dataset/, framing as
+    /// in tools/fuzz/dataset_fuzz.swift) decodes or fails with a DataError, never a crash.
+    func testFuzzRegressions() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("tools/fuzz/regressions/dataset").path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !name.hasPrefix(".") {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)))
+            guard let kind = bytes.first else { continue }
+            if kind % 2 == 0 {
+                guard bytes.count >= 3 else { continue }
+                let split = min(bytes.count - 3, Int(bytes[1]) | Int(bytes[2]) << 8)
+                do { _ = try IDXFormat.decode(images: Array(bytes[3..<(3 + split)]), labels: Array(bytes[(3 + split)...]),
+                                              imagesName: name, labelsName: name, classCount: 10) } catch is DataError {}
+            } else {
+                var pixels = [UInt8](), labels = [Int32]()
+                do { try CIFARFormat.decode(Array(bytes.dropFirst()), name: name, cifar100: kind % 4 == 3, pixels: &pixels, labels: &labels) } catch is DataError {}
+            }
+        }
+        // An IDX header promising more images than the file holds, and one with 2^32-1 images.
+        let header: [UInt8] = [0, 0, 8, 3, 255, 255, 255, 255, 0, 0, 16, 0, 0, 0, 16, 0]
+        XCTAssertThrowsError(try IDXFormat.decode(images: header, labels: [0, 0, 8, 1, 0, 0, 0, 0], imagesName: "i", labelsName: "l", classCount: 10))
+    }
 }

@@ -172,7 +172,7 @@ final class CheckpointTests: XCTestCase {
     /// and the seed shapes are answered with a parse or a clear ArchiveError, never a crash.
     func testFuzzRegressions() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let folder = root.appendingPathComponent("tools/fuzz/regressions").path
+        let folder = root.appendingPathComponent("tools/fuzz/regressions/archive").path
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names where !name.hasPrefix(".") {
             let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))

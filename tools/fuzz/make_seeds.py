@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Seed inputs for the archive fuzz target: valid format-2 and format-1 archives written by
-an independent writer (this script; zlib.crc32 is the format's CRC-32), small enough for
-libFuzzer to mutate quickly. Usage: make_seeds.py OUTDIR"""
+"""Seed inputs for the fuzz targets, small enough for libFuzzer to mutate quickly:
+  archive: valid format-2 and format-1 archives written by an independent writer (this
+           script; zlib.crc32 is the format's CRC-32);
+  dataset: valid IDX image+label pairs and CIFAR-10/100 records in the harness's framing.
+Usage: make_seeds.py archive|dataset OUTDIR"""
 import json
 import os
 import struct
@@ -29,9 +31,25 @@ def archive(version, metadata, tensors):
     return prefix + data
 
 
+def dataset_seeds():
+    def idx(n, h, w):
+        images = struct.pack(">IIII", 0x803, n, h, w) + bytes((i * 37) % 256 for i in range(n * h * w))
+        labels = struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n))
+        return b"\0" + struct.pack("<H", len(images)) + images + labels
+    record10 = bytes([3]) + bytes(range(256)) * 12
+    record100 = bytes([0, 42]) + bytes(range(256)) * 12
+    return {"idx-2x3x3": idx(2, 3, 3), "idx-1x1x1": idx(1, 1, 1), "idx-empty": idx(0, 2, 2),
+            "cifar10-2": b"\x01" + record10 * 2, "cifar100-1": b"\x03" + record100}
+
+
 def main():
-    out = sys.argv[1]
+    target, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
+    if target == "dataset":
+        for name, blob in dataset_seeds().items():
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(blob)
+        return
     meta = {"kind": "checkpoint", "epochs_done": "1", "model": "simplecnn", "width": "4", "in_channels": "1", "classes": "4",
             "image_size": "8", "norm_mean": "0.5", "norm_std": "0.25", "method": "ce"}
     tensors = [("model.w", [2, 3], [1, -2, 3.5, 0, 1e-3, 7]), ("model.b", [3], [0.1, 0.2, 0.3]), ("optim.m", [0], []),
