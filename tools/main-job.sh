@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone: install what is needed, build, then train resnet20 twice on
-# the same stratified 4% of the Fashion-MNIST training set (Debian's dataset-fashion-mnist:
-# 2,400 of 60,000 images; 12 epochs, cosine, batch 64, seed 0) — once with plain cross-entropy,
+# the same stratified 1% of the Fashion-MNIST training set (Debian's dataset-fashion-mnist:
+# 600 of 60,000 images; 40 epochs, cosine, batch 64, seed 0) — once with plain cross-entropy,
 # once with LSSKD (every LSSKD option at the spec's default) — side by side, one thread each
 # (on 2 cores two runs give more images per hour than one run on two threads: docs/RESULTS.md).
+# The budget was chosen on a held-out validation split (campaign group fm1-val in
+# docs/RESULTS.md), not on the test set: it is the cheapest budget found where plain training
+# overfits and LSSKD's regularisation can show within the job's 10 minutes.
 # Both are evaluated on the 10,000 test images and printed side by side; the LSSKD student is
 # exported (backbone only) and the exported file evaluated again (same numbers).
 # Extra arguments go to both `lsskd train` runs. Time and results of a clean-clone run:
@@ -16,24 +19,25 @@ swift build -c release --product lsskd
 lsskd=.build/release/lsskd
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "main job: CPU $cpu, $(nproc) cores; build took $(( $(date +%s) - start )) s"
-common=(--model resnet20 --data fashion-mnist:/usr/share/datasets/fashion-mnist --fraction 0.04 --epochs 12
-        --eval-every 4 --seed 0 --threads 1 --overwrite)
-$lsskd train --method ce "${common[@]}" --out runs/main-ce "$@" > runs-main-ce.log 2>&1 &
+common=(--model resnet20 --data fashion-mnist:/usr/share/datasets/fashion-mnist --fraction 0.01 --epochs 40
+        --eval-every 10 --seed 0 --threads 1 --overwrite)
+mkdir -p runs
+$lsskd train --method ce "${common[@]}" --out runs/main-ce "$@" > runs/main-ce.log 2>&1 &
 ce_pid=$!
 $lsskd train --method lsskd "${common[@]}" --out runs/main "$@"
-wait $ce_pid || { cat runs-main-ce.log; exit 1; }
-grep -E "^(model|method|epoch [0-9]+ done)" runs-main-ce.log | sed 's/^/[ce] /'
-rm -f runs-main-ce.log
+wait $ce_pid || { cat runs/main-ce.log; exit 1; }
+grep -E "^(model|method)|test top-1" runs/main-ce.log | sed "s/^/[ce] /"
+
 ce=$($lsskd eval runs/main-ce/checkpoint.lsk --json)
 ls=$($lsskd eval runs/main/checkpoint.lsk --json)
-$lsskd export runs/main/checkpoint.lsk --output runs/main/resnet20-fmnist.lskm --overwrite
-exported=$($lsskd eval runs/main/resnet20-fmnist.lskm --json)
+$lsskd export runs/main/checkpoint.lsk --output runs/resnet20-fmnist.lskm --overwrite
+exported=$($lsskd eval runs/resnet20-fmnist.lskm --json)
 python3 - "$ce" "$ls" "$exported" runs/main-ce/metrics.jsonl runs/main/metrics.jsonl <<'PY'
 import json, sys
 ce, ls, ex = (json.loads(a) for a in sys.argv[1:4])
 last = [json.loads(open(p).read().splitlines()[-1]) for p in sys.argv[4:6]]
 isa = json.load(open("runs/main/config.json"))["isa"]
-print(f"\nresnet20, 4% of Fashion-MNIST (2,400 images), 12 epochs, same data/schedule/seed; kernels: {isa}")
+print(f"\nresnet20, 1% of Fashion-MNIST (600 images), 40 epochs, same data/schedule/seed; kernels: {isa}")
 print(f"{'':26}{'CE':>10}{'LSSKD':>10}{'LSSKD exported':>16}")
 for key, name in (("top1", "test top-1 (%)"), ("top5", "test top-5 (%)"), ("ece", "test ECE")):
     f = (lambda v: f"{100 * v:.2f}") if key != "ece" else (lambda v: f"{v:.4f}")
