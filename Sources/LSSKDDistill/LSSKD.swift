@@ -76,6 +76,8 @@ public final class LSSKD: TrainingMethod {
     public let classes: Int
     public let branches: [AuxiliaryBranch]
     let branchList: ModuleList
+    /// The backbone the branches were built for (the trainer passes it to every step).
+    public let network: StagedModel
     /// P: `[samples, N]` (nil when a_T = 0: no soft targets, nothing to remember).
     public let finalMemory: PredictionMemory?
     /// Q_s: `[samples, 4 * 4N]` per branch (the four rotations of one image contiguous).
@@ -91,6 +93,7 @@ public final class LSSKD: TrainingMethod {
         self.name = name
         self.config = config
         self.classes = classes
+        network = model
         var built = [AuxiliaryBranch]()
         for s in 0..<model.stageCount {
             built.append(AuxiliaryBranch(model: model, after: s, jointClasses: classes * Self.rotations, rng: &rng))
@@ -168,12 +171,10 @@ public final class LSSKD: TrainingMethod {
     }
 
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
-        guard let net = model as? StagedModel else {
-            throw MethodError("lsskd", "the model must expose its stages (a ModelZoo architecture, not \(type(of: model)))")
+        guard model === network else {
+            throw MethodError(name, "step called with another model than the one the branches were built for")
         }
-        guard net.stageCount == branches.count else {
-            throw MethodError("lsskd", "the model has \(net.stageCount) stages, the method was built for \(branches.count)")
-        }
+        let net = network
         guard batch.labelsB == nil else { throw MethodError("lsskd", "CutMix batches are not supported by this method") }
         let m = Self.rotations, b = batch.labels.count, n = classes
         let expanded = try RotationExpansion.expand(batch.images)
@@ -250,7 +251,8 @@ public final class LSSKD: TrainingMethod {
     /// the sum, per class, of its M joint logits). Model and branches in evaluation mode; the
     /// previous modes are restored.
     public func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double] {
-        guard let net = model as? StagedModel, net.stageCount == branches.count else { return [:] }
+        guard model === network else { return [:] }
+        let net = network
         let wasTraining = (model.isTraining, branchList.isTraining)
         model.eval()
         branchList.eval()

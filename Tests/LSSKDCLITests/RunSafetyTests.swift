@@ -224,6 +224,21 @@ final class RunSafetyTests: XCTestCase {
         XCTAssertTrue(out.contains("values match metrics.jsonl (3 epochs"), out)
     }
 
+    /// The committed recipe files parse through --config; options after it override them.
+    func testRecipeFiles() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let recipe = root.appendingPathComponent("tools/recipes/lsskd-paper.json").path
+        let command = try TrainCommand.parse(try TrainCommand.expandConfig(["--config", recipe, "--epochs", "3"]))
+        let o = command.recordedOptions()
+        XCTAssertEqual(o["method"], "lsskd")
+        XCTAssertEqual(o["schedule"], "multistep:150,210")
+        XCTAssertEqual(o["epochs"], "3", "an option after --config overrides the file")
+        XCTAssertEqual(o["gamma"], "1.0")
+        XCTAssertEqual(o["detach-branch-inputs"], "false")
+        try #"{"options": {"lr": [1]}}"#.write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainCommand.expandConfig(["--config", dir + "/bad.json"]))
+    }
+
     /// The run folder cannot be shared by two trainers at once.
     func testRunFolderLock() throws {
         let folder = RunFolder(path: dir + "/locked")
