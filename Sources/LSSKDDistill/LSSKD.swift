@@ -244,7 +244,8 @@ public final class LSSKD: TrainingMethod {
                 }
             }
         }
-        return StepOutput(logits: try Self.unrotatedRows(logits.value, rotations: m), terms: terms)
+        return StepOutput(logits: try Self.unrotatedRows(logits.value, rotations: m), terms: terms,
+                          probes: taps.enumerated().map { ("stage\($0.offset + 1)", $0.element) })
     }
 
     /// Per-branch class accuracy on unrotated images (LSSKD.md: a head's class prediction is

@@ -170,6 +170,13 @@ public final class Variable {
         }
     }
 
+    /// Marks the gradient of every node reachable from self stale (parameters included), so
+    /// that the next backward starts from nothing: what a diagnostic backward with
+    /// `retainGraph: true` must do before the real one.
+    public func zeroGradGraph() {
+        for node in topologicalOrder() { node.zeroGrad() }
+    }
+
     /// Nodes reachable from self through recorded ops, each after all of its inputs.
     func topologicalOrder() -> [Variable] {
         var order: [Variable] = []

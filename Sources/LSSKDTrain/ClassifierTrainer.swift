@@ -13,10 +13,14 @@ public struct StepOutput {
     /// Named loss terms, in a fixed order, each a scalar `Variable` already weighted
     /// (the trainer minimises their sum and logs each one's epoch mean).
     public var terms: [(name: String, value: Variable)]
+    /// Intermediate results at which the trainer may measure the gradient each term sends
+    /// (LSSKD: the stage outputs `stage1`…), for diagnosis (``ClassifierTrainer/diagnoseEvery``).
+    public var probes: [(name: String, value: Variable)]
 
-    public init(logits: Tensor, terms: [(name: String, value: Variable)]) {
+    public init(logits: Tensor, terms: [(name: String, value: Variable)], probes: [(name: String, value: Variable)] = []) {
         self.logits = logits
         self.terms = terms
+        self.probes = probes
     }
 }
 
@@ -144,6 +148,10 @@ public struct EpochMetrics: Codable, Sendable {
     public var imagesPerSecond: Double
     /// Seconds spent evaluating after the epoch (0 when the epoch was not evaluated).
     public var evalSeconds: Double?
+    /// Mean L2 norm of the gradient each loss term sends into each probe of the method,
+    /// keyed `"term>probe"` (e.g. `"feat>stage2"`), over the diagnosed steps of the epoch
+    /// (``ClassifierTrainer/diagnoseEvery``); nil when not measured.
+    public var gradientNorms: [String: Double]?
 }
 
 /// Training stopped because the loss stopped being a number, or exploded.
@@ -223,6 +231,10 @@ public final class ClassifierTrainer {
     /// resume, its first epoch's mean) stops training as diverged before anything is saved;
     /// 0 disables the check (non-finite losses always stop it).
     public var divergenceFactor: Double = 1e4
+    /// Every `diagnoseEvery` steps (0: never) the gradient each loss term sends into each of
+    /// the method's probes is measured with one extra backward pass per term (retained
+    /// graph, gradients reset afterwards: the trained weights do not change — tested).
+    public var diagnoseEvery = 0
     /// Called after an epoch's checkpoint is written and before its metrics line is
     /// appended (tests inject a crash there).
     public var afterCheckpoint: ((Int) throws -> Void)?
@@ -349,6 +361,7 @@ public final class ClassifierTrainer {
             try method.beginEpoch(epoch, epochs: config.epochs)
             let start = Date()
             var lossSum = 0.0, correct = 0, seen = 0
+            var normSums = [String: Double](), diagnosed = 0
             var termNames = [String](), termSums = [String: Double]()
             var lastReport = start
             var lr: Float = 0
@@ -369,6 +382,10 @@ public final class ClassifierTrainer {
                 let loss = out.terms.count == 1 ? out.terms[0].value : try sum(out.terms.map(\.value))
                 let value = loss.value.scalar
                 guard value.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: b, value: value) }
+                if diagnoseEvery > 0 && b % diagnoseEvery == 0 && !out.probes.isEmpty {
+                    try measureGradientNorms(out, total: loss, into: &normSums)
+                    diagnosed += 1
+                }
                 if reference == nil { reference = abs(Double(value)) }
                 if divergenceFactor > 0, let r = reference, abs(Double(value)) > divergenceFactor * max(r, 1e-3) {
                     throw NonFiniteLossError(epoch: epoch, batch: b, value: value, exploding: r, factor: divergenceFactor)
@@ -405,7 +422,8 @@ public final class ClassifierTrainer {
                                  trainTop1: Double(correct) / denom, terms: termMeans, method: method.name,
                                  test: testResult, auxiliaryTop1: auxTop1.isEmpty ? nil : auxTop1, evalSet: evalSetName,
                                  seconds: seconds, imagesPerSecond: Double(seen) / seconds,
-                                 evalSeconds: testResult == nil ? 0 : evalSeconds)
+                                 evalSeconds: testResult == nil ? 0 : evalSeconds,
+                                 gradientNorms: diagnosed > 0 ? normSums.mapValues { $0 / Double(diagnosed) } : nil)
             // One epoch commit: the checkpoint (holding the history with this epoch) first,
             // then the metrics line; a crash in between leaves a line missing, which resume
             // restores from the checkpoint — never a line for an epoch the checkpoint lacks.
@@ -437,6 +455,20 @@ public final class ClassifierTrainer {
             report(.epoch(line))
         }
         return ran
+    }
+
+    /// One backward per term with the graph retained; adds each probe's gradient L2 norm to
+    /// `sums["term>probe"]`, then marks every gradient of the graph stale again.
+    private func measureGradientNorms(_ out: StepOutput, total: Variable, into sums: inout [String: Double]) throws {
+        for (term, v) in out.terms where v.requiresGrad {
+            for (_, p) in out.probes { p.zeroGrad() }
+            try v.backward(retainGraph: true)
+            for (probe, p) in out.probes {
+                let norm = p.grad.map { g in g.withUnsafeBufferPointer { b in sqrt(b.reduce(0.0) { $0 + Double($1) * Double($1) }) } } ?? 0
+                sums["\(term)>\(probe)", default: 0] += norm
+            }
+            total.zeroGradGraph()
+        }
     }
 
     private func appendMetrics(_ m: EpochMetrics) throws {

@@ -29,14 +29,15 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// kernels' results do not depend on it except through float summation order — see
     /// README), where the run lives, how it is started, how often it is evaluated.
     public static let resultNeutralOptions: Set<String> = ["threads", "out", "resume", "overwrite", "config", "eval-every",
-                                                           "divergence-factor"]
+                                                           "divergence-factor", "diagnose-grad-norms"]
 
     /// What differs between this record (the checkpoint's) and `other` (the new command)
-    /// in a way that changes the result: one line per difference; empty when none.
-    public func resultDifferences(to other: RunRecord) -> [String] {
+    /// in a way that changes the result: one line per difference; empty when none. An
+    /// option the run's record lacks (added to the tool later) counts as `defaults[key]`.
+    public func resultDifferences(to other: RunRecord, defaults: [String: String] = [:]) -> [String] {
         var out = [String]()
         for key in Set(options.keys).union(other.options.keys).sorted() where !Self.resultNeutralOptions.contains(key) {
-            let a = options[key], b = other.options[key]
+            let a = options[key] ?? defaults[key], b = other.options[key] ?? defaults[key]
             if a != b { out.append("--\(key): \(a ?? "(unset)") in the run, \(b ?? "(unset)") now") }
         }
         if let a = data, let b = other.data, a.files != b.files {

@@ -138,6 +138,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Take the options from a run's config.json or a recipe file (JSON: {\"options\": {\"lr\": \"0.05\", …}}); options given after --config override it.")
     var config: String?
 
+    @Option(parsing: .unconditional, help: "Diagnosis: every N steps, measure the gradient norm each loss term sends into each stage output (metrics.jsonl gradientNorms; 0: off). Costs one extra backward per term on those steps; changes no weight.")
+    var diagnoseGradNorms = 0
+
     @Option(parsing: .unconditional, help: "Stop as diverged when a batch loss exceeds F times the first loss (0: only NaN/infinity stops).")
     var divergenceFactor: Double = 1e4
 
@@ -152,6 +155,7 @@ struct TrainCommand: ParsableCommand {
         guard width > 0 && width <= 4096 else { throw ValidationError("--width must be in 1...4096") }
         guard trainLimit >= 0 else { throw ValidationError("--train-limit must be >= 0") }
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0 (0: all cores)") }
+        guard diagnoseGradNorms >= 0 else { throw ValidationError("--diagnose-grad-norms must be >= 0") }
         guard divergenceFactor >= 0, divergenceFactor.isFinite else { throw ValidationError("--divergence-factor must be a finite number >= 0") }
         guard !(resume && overwrite) else { throw ValidationError("--resume and --overwrite exclude each other") }
         guard ModelChoice.isKnown(model) else {
@@ -242,7 +246,7 @@ struct TrainCommand: ParsableCommand {
             "lr": "\(lr)", "schedule": schedule, "momentum": "\(momentum)", "nesterov": "\(nesterov)", "wd": "\(wd)",
             "train-limit": "\(trainLimit)", "image-size": "\(imageSize)", "resize": resize, "channels": "\(channels)",
             "fraction": "\(fraction)", "eval-every": "\(evalEvery)", "seed": "\(seed)", "threads": "\(threads)",
-            "out": out, "divergence-factor": "\(divergenceFactor)",
+            "out": out, "divergence-factor": "\(divergenceFactor)", "diagnose-grad-norms": "\(diagnoseGradNorms)",
         ]
         if let t = teacher { o["teacher"] = t }
         if let v = valSplit { o["val-split"] = "\(v)" }
@@ -300,7 +304,7 @@ struct TrainCommand: ParsableCommand {
         if resume {
             let archive = try ModelArchive.read(from: folder.checkpoint.path)
             if let saved = archive.runRecord {
-                let differences = saved.resultDifferences(to: record)
+                let differences = saved.resultDifferences(to: record, defaults: (try? TrainCommand.parse([]))?.recordedOptions() ?? [:])
                 guard differences.isEmpty else {
                     throw CLIError("--resume: this command differs from the run in \(out) in what changes the result:\n  "
                                    + differences.joined(separator: "\n  ")
@@ -386,6 +390,7 @@ struct TrainCommand: ParsableCommand {
         trainer.evalEvery = evalEvery
         trainer.divergenceFactor = divergenceFactor
         trainer.afterCheckpoint = Self.afterCheckpointHook
+        trainer.diagnoseEvery = diagnoseGradNorms
         trainer.methodSummary = methodLine
         trainer.modelDescription = ModelDescription(
             model: model, width: width, inChannels: trainSet.channels, classes: trainSet.classCount, imageSize: trainSet.height,

@@ -32,6 +32,27 @@ final class TrainerTests: XCTestCase {
                                      config: config, metricsURL: nil)
     }
 
+    /// The gradient-norm diagnosis (one extra backward per term on diagnosed steps) reports
+    /// every term x stage and leaves the trained weights bit for bit as without it.
+    func testGradientNormDiagnosisChangesNothing() throws {
+        let ds = syntheticDataset(count: 10, size: 8, classes: 3)
+        let plain = try makeTrainer(ds, kind: .lsskd)
+        try plain.run(report: { _ in })
+        let probed = try makeTrainer(ds, kind: .lsskd)
+        probed.diagnoseEvery = 1
+        let history = try probed.run(report: { _ in })
+        let norms = try XCTUnwrap(history[1].gradientNorms)
+        XCTAssertEqual(Set(norms.keys), Set(["ce", "sad", "kl", "feat"].flatMap { t in (1...3).map { "\(t)>stage\($0)" } }))
+        XCTAssertTrue(norms.values.allSatisfy { $0.isFinite && $0 >= 0 }, "\(norms)")
+        XCTAssertGreaterThan(norms["ce>stage1"]!, 0)
+        XCTAssertGreaterThan(norms["sad>stage1"]!, 0, "branch 1 reads stage 1 (inputs attached)")
+        XCTAssertNil(plain.history[1].gradientNorms)
+        let a = Dictionary(uniqueKeysWithValues: plain.model.stateDict())
+        for (name, t) in probed.model.stateDict() { XCTAssertEqual(t.scalars, a[name]!.scalars, "\(name) changed by the diagnosis") }
+        let aux = Dictionary(uniqueKeysWithValues: plain.method.auxiliary!.stateDict())
+        for (name, t) in probed.method.auxiliary!.stateDict() { XCTAssertEqual(t.scalars, aux[name]!.scalars, "aux \(name)") }
+    }
+
     /// A 2-epoch run interrupted after epoch 1 and resumed from its checkpoint ends with
     /// the same backbone, branches, momentum and memories, bit for bit (LSSKD, and every
     /// other method that keeps state or draws random numbers).
