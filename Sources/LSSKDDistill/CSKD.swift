@@ -22,25 +22,14 @@ public final class CSKD: TrainingMethod {
     public let temperature: Float
     public let lambda: Float
     public var summary: String { String(format: "T %.1f, lambda %.2f", temperature, lambda) }
-    let loader: BatchLoader
-    /// Dataset positions by original index, and positions of each class.
-    let position: [Int: Int]
-    let byClass: [[Int]]
+    let partners: ClassPartners
     var stepIndex = 0
     var epoch = 0
 
-    public init(loader: BatchLoader, temperature: Float = 4, lambda: Float = 1) {
-        self.loader = loader
+    public init(partners: ClassPartners, temperature: Float = 4, lambda: Float = 1) {
+        self.partners = partners
         self.temperature = temperature
         self.lambda = lambda
-        let ds = loader.dataset
-        var position = [Int: Int](), byClass = [[Int]](repeating: [], count: ds.classCount)
-        for p in 0..<ds.count {
-            position[ds.originalIndices[p]] = p
-            byClass[Int(ds.labels[p])].append(p)
-        }
-        self.position = position
-        self.byClass = byClass
     }
 
     public func beginEpoch(_ epoch: Int, epochs: Int) throws {
@@ -48,27 +37,9 @@ public final class CSKD: TrainingMethod {
         stepIndex = 0
     }
 
-    /// Dataset positions of the partners of `indices` (original indices) at this step.
-    func partners(of indices: [Int], labels: [Int]) -> [Int] {
-        var rng = RNG(seed: loader.seed &+ 0xC5_4D &* UInt64(epoch + 1) &+ 0x9E37_79B9 &* UInt64(stepIndex + 1))
-        return zip(indices, labels).map { i, y in
-            let me = position[i]!
-            let pool = byClass[y]
-            guard pool.count > 1 else { return me }
-            var p = me
-            while p == me { p = pool[rng.nextInt(below: pool.count)] }
-            return p
-        }
-    }
-
     public func step(model: Module, batch: Batch, epoch: Int, epochs: Int) throws -> StepOutput {
         guard batch.labelsB == nil else { throw MethodError("cskd", "CutMix batches are not supported by this method") }
-        let chosen = partners(of: batch.indices, labels: batch.labels)
-        // Assemble the partners as batch `stepIndex` of a shifted epoch (their own crops and flips).
-        let k = stepIndex, bs = loader.batchSize
-        var order = [Int](repeating: 0, count: k * bs)
-        order += chosen
-        let other = loader.makeBatch(order: order, batch: k, epoch: epoch + 1_000_003)
+        let other = partners.partnerBatch(for: batch, epoch: epoch, step: stepIndex)
         stepIndex += 1
         let logits = try model(Variable(batch.images))
         let teacher = try Autograd.withNoGrad { try model(Variable(other.images)).value }

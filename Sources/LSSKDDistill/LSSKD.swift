@@ -94,12 +94,9 @@ public final class LSSKD: TrainingMethod {
         self.config = config
         self.classes = classes
         network = model
-        var built = [AuxiliaryBranch]()
-        for s in 0..<model.stageCount {
-            built.append(AuxiliaryBranch(model: model, after: s, jointClasses: classes * Self.rotations, rng: &rng))
-        }
+        let (built, list) = AuxiliaryBranches.build(for: model, classes: classes, rotations: Self.rotations, rng: &rng)
         branches = built
-        branchList = ModuleList(built)
+        branchList = list
         if config.alphaT > 0 {
             finalMemory = PredictionMemory(indices: sampleIndices, width: classes, precision: config.memoryPrecision)
             branchMemories = built.map { _ in
@@ -253,28 +250,7 @@ public final class LSSKD: TrainingMethod {
     /// previous modes are restored.
     public func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double] {
         guard model === network else { return [:] }
-        let net = network
-        let wasTraining = (model.isTraining, branchList.isTraining)
-        model.eval()
-        branchList.eval()
-        defer {
-            model.train(wasTraining.0)
-            branchList.train(wasTraining.1)
-        }
-        var correct = [Int](repeating: 0, count: branches.count), seen = 0
-        try Autograd.withNoGrad {
-            try loader.forEachBatch(epoch: 0) { _, batch in
-                let (_, taps, _) = try net.forwardWithTaps(Variable(batch.images))
-                for (s, branch) in branches.enumerated() {
-                    let joint = try branch(taps[s]).value
-                    correct[s] += topKCorrect(try Self.classLogits(joint, rotations: Self.rotations), labels: batch.labels).top1
-                }
-                seen += batch.labels.count
-            }
-        }
-        var out = [String: Double]()
-        for s in branches.indices { out["branch\(s + 1)"] = Double(correct[s]) / Double(max(seen, 1)) }
-        return out
+        return try AuxiliaryBranches.accuracy(model: network, branches: branches, list: branchList, rotations: Self.rotations, on: loader)
     }
 
     /// Class logits `[R, N]` of joint logits `[R, N*M]` (class y's joint labels are y*M..y*M+M-1).

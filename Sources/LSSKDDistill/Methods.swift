@@ -36,8 +36,8 @@ public struct MethodOptions {
     public var smoothing: Float = 0.1
     /// a_T of PS-KD.
     public var pskdAlphaT: Float = 0.8
-    /// CS-KD's source of same-class partners (the training loader; required by ``MethodKind/cskd``).
-    public var trainLoader: BatchLoader? = nil
+    /// CS-KD's source of same-class partner batches (required by ``MethodKind/cskd``).
+    public var classPartners: ClassPartners? = nil
     public var cskdTemperature: Float = 4
     public var cskdLambda: Float = 1
     /// KD's teacher (required by ``MethodKind/kd``) and temperature.
@@ -69,8 +69,8 @@ extension MethodKind {
         case .pskd:
             return PSKD(classes: classes, sampleIndices: sampleIndices, alphaT: options.pskdAlphaT, precision: options.lsskd.memoryPrecision)
         case .cskd:
-            guard let loader = options.trainLoader else { throw MethodError("--method cskd", "needs the training loader") }
-            return CSKD(loader: loader, temperature: options.cskdTemperature, lambda: options.cskdLambda)
+            guard let partners = options.classPartners else { throw MethodError("--method cskd", "needs a source of same-class partners") }
+            return CSKD(partners: partners, temperature: options.cskdTemperature, lambda: options.cskdLambda)
         case .tfkd:
             return TeacherFreeKD(alpha: options.tfkdAlpha, temperature: options.tfkdTemperature,
                                  multiplier: options.tfkdMultiplier, correctProbability: options.tfkdCorrectProbability)

@@ -74,16 +74,11 @@ struct EvalCommand: ParsableCommand {
     /// Per-branch accuracy of an LSSKD/SAD checkpoint (its `aux.*` tensors); nil for other
     /// files (other methods, exported models: export drops the branches).
     func auxiliaryBranchAccuracy(file: ModelFile, loader: BatchLoader) throws -> [String: Double]? {
-        let method = file.description.method
-        guard method == "lsskd" || method == "sad",
-              let staged = file.model as? StagedModel else { return nil }
-        let state = file.auxiliaryState
-        guard !state.isEmpty else { return nil }
-        var config = LSSKDConfig()
-        config.alphaT = 0  // branches only: no memories are needed to evaluate
-        var rng = RNG(seed: 0)
-        let lsskd = LSSKD(model: staged, classes: file.classes, sampleIndices: [], config: config, rng: &rng)
-        do { try lsskd.auxiliary!.loadStateDict(state) } catch { throw CLIError("\(file.path): auxiliary branches do not fit \(file.name): \(error)") }
-        return try lsskd.evaluateAuxiliary(model: file.model, on: loader)
+        guard let staged = file.model as? StagedModel, !file.auxiliaryState.isEmpty else { return nil }
+        do {
+            return try AuxiliaryBranches.accuracy(model: staged, classes: file.classes, state: file.auxiliaryState, on: loader)
+        } catch let e as KernelError {
+            throw CLIError("\(file.path): auxiliary branches do not fit \(file.name): \(e)")
+        }
     }
 }

@@ -368,7 +368,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainLoader = BatchLoader(dataset: trainSet, batchSize: batch, normalization: norm, shuffle: true,
                                       dropLast: true, seed: seed, augmentation: augmentation)
-        options.trainLoader = trainLoader
+        if kind == .cskd { options.classPartners = ClassPartners(loader: trainLoader) }
         let trainingMethod: TrainingMethod
         do {
             trainingMethod = try kind.make(model: net, classes: trainSet.classCount, sampleIndices: trainSet.originalIndices,

@@ -190,6 +190,8 @@ final class RunSafetyTests: XCTestCase {
             }
         }
         assertFails(["--data", data, "--out", "/proc/x"], "cannot create run folder /proc/x")
+        try train(["--data", data, "--epochs", "1", "--threads", "1000", "--out", dir + "/threads"])
+        XCTAssertEqual(Runtime.threadCount, ProcessInfo.processInfo.activeProcessorCount, "--threads above the CPU count is capped")
     }
 
     /// TensorBoard event files: written per epoch, rewritten from the checkpoint on resume,

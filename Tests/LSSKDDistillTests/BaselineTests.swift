@@ -48,10 +48,10 @@ final class BaselineTests: XCTestCase {
     func testCSKDPartnersShareTheClass() throws {
         let ds = syntheticDataset(count: 12, size: 8, classes: 3)
         let l = loader(ds, batch: 4, shuffle: true)
-        let method = CSKD(loader: l)
-        try method.beginEpoch(0, epochs: 1)
+        let service = ClassPartners(loader: l)
         let batch = l.batch(epoch: 0, index: 0)
-        let partners = method.partners(of: batch.indices, labels: batch.labels)
+        let partners = service.partners(of: batch.indices, labels: batch.labels, epoch: 0, step: 0)
+        XCTAssertEqual(service.partnerBatch(for: batch, epoch: 0, step: 0).labels, batch.labels, "partners share the anchors' classes")
         for (k, p) in partners.enumerated() {
             XCTAssertEqual(Int(ds.labels[p]), batch.labels[k])
             XCTAssertNotEqual(ds.originalIndices[p], batch.indices[k])

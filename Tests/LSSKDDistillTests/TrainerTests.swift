@@ -21,7 +21,7 @@ final class TrainerTests: XCTestCase {
         var (net, rng) = try tinyResNet()
         let train = loader(ds, batch: 3, shuffle: true)
         var options = MethodOptions()
-        options.trainLoader = train
+        options.classPartners = ClassPartners(loader: train)
         if kind == .kd {
             var trng = RNG(seed: 77)
             options.teacher = try ModelZoo.make(name: "resnet8x4", inChannels: 3, classes: 3, rng: &trng)
