@@ -238,6 +238,26 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try ModelArchive.read(from: folder.checkpoint.path).history?.map(\.epoch), [0, 1, 2])
     }
 
+    /// A checkpoint that cannot be written (full disk, unwritable or missing folder) stops
+    /// training with a clear error before that epoch's metrics line is appended, so the
+    /// metrics never list an epoch the checkpoint does not hold.
+    func testFailedCheckpointWriteAppendsNoMetrics() throws {
+        let ds = syntheticDataset()
+        var rng = RNG(seed: 11)
+        let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
+        let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
+                                 shuffle: true, dropLast: true, seed: 5)
+        let metrics = URL(fileURLWithPath: dir + "/metrics.jsonl")
+        try Data().write(to: metrics)
+        try Data().write(to: URL(fileURLWithPath: dir + "/file"))
+        let t = try ClassifierTrainer(model: model, train: loader, test: nil,
+                                      config: TrainConfig(epochs: 2, schedule: .constant(0.01)), metricsURL: metrics)
+        t.checkpointPath = dir + "/file/checkpoint.lsk"  // a file where the folder should be: every write fails
+        t.modelDescription = Self.description
+        XCTAssertThrowsError(try t.run(report: { _ in })) { XCTAssertTrue("\($0)".contains("cannot write"), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: metrics).count, 0, "no metrics line for the unsaved epoch")
+    }
+
     /// A loss that explodes (finite, > factor x the first loss) stops training before that
     /// epoch's checkpoint; a batch larger than the data set trains nothing and is an error.
     func testDivergenceAndEmptyEpochsAreErrors() throws {
