@@ -29,16 +29,22 @@ while (( $(date +%s) - start < budget )); do
   pid=$!
   delay_ms=$(( (RANDOM * 32768 + RANDOM) % (window_ms + 1) ))
   sleep "$(( delay_ms / 1000 )).$(printf %03d $(( delay_ms % 1000 )))"
+  killed=0
   if kill -0 "$pid" 2>/dev/null; then
-    kill -9 "$pid"; kills=$((kills + 1))
+    kill -9 "$pid"; kills=$((kills + 1)); killed=1
   fi
-  wait "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" 2>/dev/null || status=$?
+  if (( status != 0 && killed == 0 )); then
+    echo "FAIL: a start of the run failed by itself (exit $status):"; tail -20 "$work/run.log"; exit 1
+  fi
   if grep -q "nothing left to train" "$work/run.log"; then break; fi
 done
 # Finish the run (resuming if a checkpoint exists).
 extra=()
 [ -f "$work/run/checkpoint.lsk" ] && extra=(--resume)
-"$bin" "${args[@]}" --out "$work/run" "${extra[@]}" >> "$work/run.log" 2>&1
+"$bin" "${args[@]}" --out "$work/run" "${extra[@]}" >> "$work/run.log" 2>&1 \
+  || { echo "FAIL: the final (resumed) run failed:"; tail -20 "$work/run.log"; exit 1; }
 strip='import json,sys; d=json.load(sys.stdin); d.pop("file"); print(json.dumps(d, sort_keys=True))'
 a=$("$bin" eval "$work/reference/checkpoint.lsk" --json --threads 1 | python3 -c "$strip")
 b=$("$bin" eval "$work/run/checkpoint.lsk" --json --threads 1 | python3 -c "$strip")

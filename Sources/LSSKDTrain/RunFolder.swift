@@ -38,10 +38,10 @@ public struct RunFolder {
         }
         let present = exists ? entries() : []
         if present.isEmpty { return }
-        // A run killed before its first epoch ended left its config and an empty metrics
-        // file: nothing to lose, so a new run may start there.
+        // A run killed before its first epoch ended left its config, an empty metrics file
+        // and perhaps an event file of no epoch: nothing to lose, so a new run may start there.
         let metricsSize = (try? FileManager.default.attributesOfItem(atPath: metrics.path)[.size] as? Int) ?? 0
-        if Set(present).isSubset(of: ["config.json", "metrics.jsonl"]) && metricsSize == 0 { return }
+        if Set(present).isSubset(of: ["config.json", "metrics.jsonl", "tb"]) && metricsSize == 0 { return }
         guard overwrite else {
             throw RunFolderError("\(url.path) is not empty (\(present.prefix(4).joined(separator: ", "))\(present.count > 4 ? ", …" : "")): "
                                  + "pass --resume to continue that run, --overwrite to replace it, or choose another --out")

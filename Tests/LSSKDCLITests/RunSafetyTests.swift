@@ -118,6 +118,15 @@ final class RunSafetyTests: XCTestCase {
         try FileManager.default.removeItem(atPath: run + "/notes.txt")
         try train(["--data", data, "--epochs", "2", "--out", run, "--overwrite"])
         XCTAssertEqual(try read(run + "/metrics.jsonl").split(separator: "\n").count, 2)
+        // A run killed before its first epoch ended (config, empty metrics, an event file of
+        // no epoch, no checkpoint) holds nothing to lose: a new run may start there.
+        let killed = dir + "/killed"
+        try FileManager.default.createDirectory(atPath: killed + "/tb", withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: killed + "/metrics.jsonl"))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: killed + "/config.json"))
+        try Data([1, 2]).write(to: URL(fileURLWithPath: killed + "/tb/events.out.tfevents.1.x"))
+        try train(["--data", data, "--epochs", "1", "--out", killed])
+        XCTAssertEqual(try read(killed + "/metrics.jsonl").split(separator: "\n").count, 1)
     }
 
     /// 4. A flipped bit, a cut, NaN: resume and eval refuse the checkpoint, naming what is wrong.
