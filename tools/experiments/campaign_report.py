@@ -228,8 +228,27 @@ def delta_lines(table):
         m, sd = mean_sd(vals)
         overlap = m - sd <= bm + bsd and bm - bsd <= m + sd
         out.append(f"- Δ vs {BASELINE}: {variant} {m - bm:+.2f} points ({m:.2f} ± {sd:.2f} vs {bm:.2f} ± {bsd:.2f}; "
-                   f"mean ± sd intervals {'overlap' if overlap else 'do not overlap'})")
-    return out or [f"Δ vs {BASELINE}: no other variant has ≥ 2 finished seeds yet."]
+                   f"mean ± sd intervals {'overlap' if overlap else 'do not overlap'})"
+                   + ahead_from(table, variant))
+    return out
+
+
+def ahead_from(table, variant):
+    """'; ahead of ce from epoch N on' when the variant's mean curve (finished seeds, evaluated
+    epochs) stays at or above the baseline's from epoch N to the end of the run."""
+    def curve(v):
+        xs, ys = per_epoch_mean(table.finished(v), lambda row: (row.get("test") or {}).get("top1"))
+        return dict(zip(xs, ys))
+    a, b = curve(variant), curve(BASELINE)
+    epochs = sorted(set(a) & set(b))
+    if not epochs or a[epochs[-1]] < b[epochs[-1]]:
+        return ""
+    first = epochs[-1]
+    for e in reversed(epochs):
+        if a[e] < b[e]:
+            break
+        first = e
+    return f"; mean curve at or above {BASELINE}'s from evaluated epoch {first} on (of this {table.setting('epochs')}-epoch schedule)" or [f"Δ vs {BASELINE}: no other variant has ≥ 2 finished seeds yet."]
 
 
 def ce_train_eval(table):
