@@ -17,7 +17,8 @@ that a benchmark gets a quiet machine.
                                       last checkpoint next time; the epoch in progress is redone)
     campaign.py commands FILE         every run's exact command line
 
-Layout under runs/campaigns/NAME/ (outside the repository's tracked files):
+Layout under runs/campaigns/NAME/ (outside the repository's tracked files; $LSSKD_CAMPAIGNS/NAME/
+when that variable is set — use a folder outside the work tree so runs survive a fresh checkout):
     bin/lsskd           a private copy of the binary, so rebuilding the tree changes no running
                         campaign (--refresh-binary replaces it; the trainer's resume is exact
                         across builds as long as the training arithmetic is unchanged)
@@ -126,7 +127,9 @@ class Campaign:
         self.path = path
         self.name = spec["name"]
         self.description = spec.get("description", "")
-        self.root = os.path.join(REPO, "runs", "campaigns", self.name)
+        # LSSKD_CAMPAIGNS puts the runs outside the work tree (which a new session may lay anew).
+        base = os.environ.get("LSSKD_CAMPAIGNS") or os.path.join(REPO, "runs", "campaigns")
+        self.root = os.path.join(os.path.abspath(base), self.name)
         self.binary_source = os.path.join(REPO, spec.get("binary", ".build/release/lsskd"))
         self.binary = os.path.join(self.root, "bin", "lsskd")
         self.slots = int(spec.get("slots", 1))
