@@ -16,6 +16,9 @@ that a benchmark gets a quiet machine.
     campaign.py stop FILE             end the runner and its trainers (they resume from their
                                       last checkpoint next time; the epoch in progress is redone)
     campaign.py commands FILE         every run's exact command line
+    campaign.py record FILE           copy each finished run's metrics.jsonl and config.json into
+                                      docs/results/records/NAME/ (committed: the tables can be
+                                      regenerated, and finished runs are not re-run, on a new machine)
 
 Layout under runs/campaigns/NAME/ (outside the repository's tracked files; $LSSKD_CAMPAIGNS/NAME/
 when that variable is set — use a folder outside the work tree so runs survive a fresh checkout):
@@ -84,8 +87,16 @@ class Run:
 
     # State -----------------------------------------------------------------------------------
 
+    @property
+    def record(self):
+        """The committed copy of a finished run's metrics (docs/results/records/NAME/ID), which
+        stands in for the run when its folder is gone (a new machine)."""
+        return os.path.join(REPO, "docs", "results", "records", self.campaign.name, self.group, f"{self.variant}-s{self.seed}")
+
     def metrics(self):
         path = os.path.join(self.out, "metrics.jsonl")
+        if not os.path.isfile(path):
+            path = os.path.join(self.record, "metrics.jsonl")
         if not os.path.isfile(path):
             return []
         rows = []
@@ -104,7 +115,7 @@ class Run:
         return [by_epoch[e] for e in sorted(by_epoch)]
 
     def done(self):
-        return os.path.isfile(self.state_stem + ".done")
+        return os.path.isfile(self.state_stem + ".done") or os.path.isfile(os.path.join(self.record, "metrics.jsonl"))
 
     def failed(self):
         return os.path.isfile(self.state_stem + ".failed")
@@ -406,6 +417,20 @@ def cmd_status(campaign, args):
         print("\n".join(lines))
 
 
+def cmd_record(campaign, args):
+    copied = 0
+    for run in campaign.runs:
+        if not os.path.isfile(run.state_stem + ".done"):
+            continue
+        os.makedirs(run.record, exist_ok=True)
+        for name in ("metrics.jsonl", "config.json"):
+            src = os.path.join(run.out, name)
+            if os.path.isfile(src):
+                shutil.copy2(src, os.path.join(run.record, name))
+        copied += 1
+    print(f"campaign {campaign.name}: {copied} finished runs recorded in docs/results/records/{campaign.name}/")
+
+
 def cmd_commands(campaign, args):
     for run in campaign.runs:
         print(f"{run.id}: {run.display_command()}")
@@ -413,7 +438,7 @@ def cmd_commands(campaign, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "start", "status", "pause", "continue", "stop", "commands"])
+    ap.add_argument("command", choices=["run", "start", "status", "pause", "continue", "stop", "commands", "record"])
     ap.add_argument("campaign", help="campaign file (JSON)")
     ap.add_argument("--slots", type=int, help="runs at a time (default: the file's)")
     ap.add_argument("--threads", type=int, help="threads per run (default: the file's)")
@@ -422,7 +447,7 @@ def main():
     args = ap.parse_args()
     campaign = Campaign(args.campaign)
     {"run": cmd_run, "start": cmd_start, "status": cmd_status, "pause": cmd_pause, "continue": cmd_continue,
-     "stop": cmd_stop, "commands": cmd_commands}[args.command](campaign, args)
+     "stop": cmd_stop, "commands": cmd_commands, "record": cmd_record}[args.command](campaign, args)
 
 
 if __name__ == "__main__":
