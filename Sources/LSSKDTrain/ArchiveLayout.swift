@@ -119,9 +119,10 @@ public struct ArchiveLayout {
         return ArchiveLayout(version: version, metadata: header.metadata, tensors: tensors)
     }
 
-    /// zlib's CRC-32 (the gzip polynomial) of `bytes`.
-    public static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var c = crc32(0, nil, 0)
+    /// zlib's CRC-32 (the gzip polynomial) of `bytes`, continuing `seed` (the CRC of the
+    /// bytes before them; 0 to start).
+    public static func crc(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        var c = UInt(seed)
         var p = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var left = bytes.count
         while left > 0, let q = p {

@@ -59,11 +59,8 @@ public struct ModelDescription: Equatable, Sendable {
             return v
         }
         func int(_ key: String, default value: Int? = nil) throws -> Int {
-            guard let s = m[key] else {
-                if let v = value { return v }
-                _ = try need(key)
-                return 0
-            }
+            if m[key] == nil, let v = value { return v }
+            let s = try need(key)
             guard let v = Int(s), v > 0, v <= 1 << 20 else { throw ArchiveError(file, "bad \(key) entry '\(s)'") }
             return v
         }

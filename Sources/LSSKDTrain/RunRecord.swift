@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// Everything a run was made from, stored in its checkpoint and in `RUN/config.json`:
@@ -80,12 +79,12 @@ public struct DataIdentity: Codable, Equatable, Sendable {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
                   let handle = FileHandle(forReadingAtPath: path) else { continue }
             defer { try? handle.close() }
-            var c = crc32(0, nil, 0), size = 0
+            var c: UInt32 = 0, size = 0
             while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty {
-                c = chunk.withUnsafeBytes { crc32(c, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32($0.count)) }
+                c = chunk.withUnsafeBytes { ArchiveLayout.crc($0, seed: c) }
                 size += chunk.count
             }
-            files.append(File(name: name, bytes: size, crc32: UInt32(c)))
+            files.append(File(name: name, bytes: size, crc32: c))
         }
         return DataIdentity(spec: spec, files: files)
     }
@@ -105,7 +104,7 @@ public struct DataIdentity: Codable, Equatable, Sendable {
             }
         }
         let list = entries.sorted().joined(separator: "\n")
-        let c = Array(list.utf8).withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
-        return DataIdentity(spec: spec, files: [File(name: "\(entries.count) files", bytes: total, crc32: UInt32(c))])
+        let c = Array(list.utf8).withUnsafeBytes { ArchiveLayout.crc($0) }
+        return DataIdentity(spec: spec, files: [File(name: "\(entries.count) files", bytes: total, crc32: c)])
     }
 }

@@ -59,6 +59,9 @@ final class RunSafetyTests: XCTestCase {
 
     func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
+    /// The repository (test files are at Tests/LSSKDCLITests/).
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     /// 1. --resume with other flags is refused, listing every difference; another data set of
     /// the same shape too; options that cannot change the result (threads) may differ.
     func testResumeRefusesChangedOptions() throws {
@@ -207,7 +210,6 @@ final class RunSafetyTests: XCTestCase {
     /// read back by TensorBoard's own reader (tools/check_tensorboard.py, the test-only
     /// tensorboard package of .build/testenv), which must see every epoch's values.
     func testTensorBoardEvents() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let python = root.appendingPathComponent(".build/testenv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("\(python) missing: tools/test.sh installs it") }
@@ -237,7 +239,6 @@ final class RunSafetyTests: XCTestCase {
 
     /// The committed recipe files parse through --config; options after it override them.
     func testRecipeFiles() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let recipe = root.appendingPathComponent("tools/recipes/lsskd-paper.json").path
         let command = try TrainCommand.parse(try TrainCommand.expandConfig(["--config", recipe, "--epochs", "3"]))
         let o = command.recordedOptions()

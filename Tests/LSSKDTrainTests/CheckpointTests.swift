@@ -63,13 +63,16 @@ final class CheckpointTests: XCTestCase {
         return ImageDataset(pixels: pixels, labels: labels, channels: 1, height: 8, width: 8, classCount: 4)
     }
 
-    private func makeTrainer(_ ds: ImageDataset) throws -> ClassifierTrainer {
+    /// A SimpleCNN trainer on `ds` (batch 16, fixed seeds); by default the resume test's schedule.
+    private func makeTrainer(_ ds: ImageDataset, method: TrainingMethod = CrossEntropyMethod(), batch: Int = 16,
+                             config: TrainConfig = TrainConfig(epochs: 3, schedule: .multiStep(0.1, milestones: [2]),
+                                                               momentum: 0.9, nesterov: true),
+                             metrics: URL? = nil) throws -> ClassifierTrainer {
         var rng = RNG(seed: 11)
         let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
-        let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
+        let loader = BatchLoader(dataset: ds, batchSize: batch, normalization: ChannelNormalization(statisticsOf: ds),
                                  shuffle: true, dropLast: true, seed: 5)
-        let config = TrainConfig(epochs: 3, schedule: .multiStep(0.1, milestones: [2]), momentum: 0.9, nesterov: true)
-        return try ClassifierTrainer(model: model, train: loader, test: nil, config: config, metricsURL: nil)
+        return try ClassifierTrainer(model: model, method: method, train: loader, test: nil, config: config, metricsURL: metrics)
     }
 
     /// A run interrupted after epoch 1 and resumed from its checkpoint ends with the same
@@ -205,12 +208,7 @@ final class CheckpointTests: XCTestCase {
         defer { withExtendedLifetime(lock) {} }
         try folder.prepareNewRun(overwrite: false)
         func trainer() throws -> ClassifierTrainer {
-            var rng = RNG(seed: 11)
-            let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
-            let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
-                                     shuffle: true, dropLast: true, seed: 5)
-            let t = try ClassifierTrainer(model: model, train: loader, test: nil,
-                                          config: TrainConfig(epochs: 3, schedule: .constant(0.05)), metricsURL: folder.metrics)
+            let t = try makeTrainer(ds, config: TrainConfig(epochs: 3, schedule: .constant(0.05)), metrics: folder.metrics)
             t.checkpointPath = folder.checkpoint.path
             t.modelDescription = Self.description
             return t
@@ -242,16 +240,10 @@ final class CheckpointTests: XCTestCase {
     /// training with a clear error before that epoch's metrics line is appended, so the
     /// metrics never list an epoch the checkpoint does not hold.
     func testFailedCheckpointWriteAppendsNoMetrics() throws {
-        let ds = syntheticDataset()
-        var rng = RNG(seed: 11)
-        let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
-        let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
-                                 shuffle: true, dropLast: true, seed: 5)
         let metrics = URL(fileURLWithPath: dir + "/metrics.jsonl")
         try Data().write(to: metrics)
         try Data().write(to: URL(fileURLWithPath: dir + "/file"))
-        let t = try ClassifierTrainer(model: model, train: loader, test: nil,
-                                      config: TrainConfig(epochs: 2, schedule: .constant(0.01)), metricsURL: metrics)
+        let t = try makeTrainer(syntheticDataset(), config: TrainConfig(epochs: 2, schedule: .constant(0.01)), metrics: metrics)
         t.checkpointPath = dir + "/file/checkpoint.lsk"  // a file where the folder should be: every write fails
         t.modelDescription = Self.description
         XCTAssertThrowsError(try t.run(report: { _ in })) { XCTAssertTrue("\($0)".contains("cannot write"), "\($0)") }
@@ -262,21 +254,13 @@ final class CheckpointTests: XCTestCase {
     /// epoch's checkpoint; a batch larger than the data set trains nothing and is an error.
     func testDivergenceAndEmptyEpochsAreErrors() throws {
         let ds = syntheticDataset()
-        var rng = RNG(seed: 11)
-        let model = SimpleCNN(inChannels: 1, classes: 4, width: 4, rng: &rng)
-        let loader = BatchLoader(dataset: ds, batchSize: 16, normalization: ChannelNormalization(statisticsOf: ds),
-                                 shuffle: true, dropLast: true, seed: 5)
-        let t = try ClassifierTrainer(model: model, method: ExplodingLoss(), train: loader, test: nil,
-                                      config: TrainConfig(epochs: 3, schedule: .constant(0.01)), metricsURL: nil)
+        let t = try makeTrainer(ds, method: ExplodingLoss(), config: TrainConfig(epochs: 3, schedule: .constant(0.01)))
         t.checkpointPath = dir + "/ckpt.lsk"
         t.modelDescription = Self.description
         XCTAssertThrowsError(try t.run(report: { _ in })) { XCTAssertTrue("\($0)".contains("more than 1e+04 times the first loss"), "\($0)") }
         XCTAssertEqual(try ModelArchive.read(from: dir + "/ckpt.lsk").epochsDone, 1, "the exploding epoch was not saved")
 
-        let big = BatchLoader(dataset: ds, batchSize: 65, normalization: ChannelNormalization(statisticsOf: ds),
-                              shuffle: true, dropLast: true, seed: 5)
-        let empty = try ClassifierTrainer(model: model, train: big, test: nil,
-                                          config: TrainConfig(epochs: 1, schedule: .constant(0.01)), metricsURL: nil)
+        let empty = try makeTrainer(ds, batch: 65, config: TrainConfig(epochs: 1, schedule: .constant(0.01)))
         XCTAssertThrowsError(try empty.run(report: { _ in })) { XCTAssertTrue("\($0)".contains("nothing to train"), "\($0)") }
     }
 }
