@@ -20,7 +20,7 @@ let kernelCFlags: [String] = useOpenMP ? ["-O2", "-fopenmp"] : ["-O2"]
 let kernelLinkFlags: [String] = useOpenMP ? ["-L\(ompLibDir)", "-Xlinker", "-rpath", "-Xlinker", ompLibDir] : []
 
 // Every folder of kernels/ that holds library sources; a new kernel family adds its folder here.
-let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss", "shuffle", "dwconv", "winograd"]
+let kernelSourceFolders = ["dispatch", "ref", "ops", "gemm", "conv", "eltwise", "norm", "pool", "loss", "shuffle", "dwconv", "winograd", "runtime"]
 
 let package = Package(
     name: "LSSKD",
@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "LSSKDModels", targets: ["LSSKDModels"]),
         .library(name: "LSSKDTrain", targets: ["LSSKDTrain"]),
         .library(name: "LSSKDDistill", targets: ["LSSKDDistill"]),
+        .library(name: "LSSKDDeploy", targets: ["LSSKDDeploy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,13 +72,18 @@ let package = Package(
         // Training loops, evaluation, metrics.
         .target(name: "LSSKDTrain", dependencies: ["LSSKDNN", "LSSKDData", "CZlib",
                                                    .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Deployment: the inference graph of a trained model (batch norm folded), its forms for
+        // the C runtime (include/lsk_model.h), ONNX and safetensors, and the runtime from Swift.
+        // Imports the C library for its runtime API only (the kernels stay behind LSSKDTensor).
+        .target(name: "LSSKDDeploy", dependencies: ["LSSKDKernels", "LSSKDModels", "LSSKDTrain",
+                                                    .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Training methods behind one protocol: CE/LS (in LSSKDTrain), PS-KD, SAD, LSSKD.
         .target(name: "LSSKDDistill", dependencies: ["LSSKDTrain", "LSSKDModels"]),
         // The command-line tool.
         .executableTarget(
             name: "lsskd",
             dependencies: [
-                "LSSKDNN", "LSSKDData", "LSSKDModels", "LSSKDTrain", "LSSKDDistill",
+                "LSSKDNN", "LSSKDData", "LSSKDModels", "LSSKDTrain", "LSSKDDistill", "LSSKDDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +105,7 @@ let package = Package(
         .testTarget(name: "LSSKDDataTests", dependencies: ["LSSKDData"]),
         .testTarget(name: "LSSKDModelsTests", dependencies: ["LSSKDModels"]),
         .testTarget(name: "LSSKDTrainTests", dependencies: ["LSSKDTrain", "LSSKDModels"]),
+        .testTarget(name: "LSSKDDeployTests", dependencies: ["LSSKDDeploy", "LSSKDModels", "LSSKDTrain", "LSSKDData"]),
         .testTarget(name: "LSSKDDistillTests", dependencies: ["LSSKDDistill", "LSSKDTrain", "LSSKDModels"]),
         // The command-line tool in process: run folders, records, refusals, --config, --json.
         .testTarget(name: "LSSKDCLITests", dependencies: ["lsskd", "LSSKDTrain"]),

@@ -10,4 +10,5 @@
 #include "lsk_linear.h"
 #include "lsk_loss.h"
 #include "lsk_shuffle.h"
+#include "lsk_model.h"
 #endif

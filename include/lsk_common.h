@@ -28,7 +28,9 @@ typedef enum lsk_status {
     LSK_OK = 0,
     LSK_ERR_INVALID_ARGUMENT = 1, /* bad shape, NULL required pointer, bad enum */
     LSK_ERR_UNSUPPORTED = 2,      /* e.g. forcing an ISA the CPU does not have */
-    LSK_ERR_OUT_OF_MEMORY = 3     /* internal scratch could not be allocated */
+    LSK_ERR_OUT_OF_MEMORY = 3,    /* internal scratch could not be allocated */
+    LSK_ERR_BAD_MODEL = 4,        /* lsk_model.h: a model file that is corrupt, truncated or unsupported */
+    LSK_ERR_IO = 5                /* lsk_model.h: a file that could not be opened or read */
 } lsk_status;
 
 /* Human-readable name of a status ("ok", "invalid argument", ...). Never NULL. */

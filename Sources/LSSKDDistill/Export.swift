@@ -31,6 +31,19 @@ public enum ModelExport {
         return out
     }
 
+    /// An exported model again (to add the inference graph of this version): its `model.*`
+    /// tensors and description; an older `graph.*` part is dropped (the caller adds a new one).
+    public static func reexport(_ model: ModelArchive) -> ModelArchive {
+        var out = ModelArchive(kind: .model, description: model.description, epochsDone: model.epochsDone)
+        for name in model.order where name.hasPrefix("model.") {
+            let key = String(name.dropFirst(6))
+            out.set(.model, key, model.state(.model)[key]!)
+        }
+        out.parameterCount = model.parameterCount
+        out.methodSummary = model.methodSummary
+        return out
+    }
+
     /// Loads an exported model's (or a checkpoint's) backbone into `model`.
     public static func load(_ archive: ModelArchive, into model: Module) throws {
         try model.loadStateDict(archive.state(.model))

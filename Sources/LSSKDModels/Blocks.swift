@@ -78,7 +78,7 @@ public final class BasicBlock: Module {
 public final class PreActBlock: Module {
     public let bn1: BatchNorm2d, conv1: Conv2d, bn2: BatchNorm2d, conv2: Conv2d
     public let shortcut: Conv2d?
-    let shortcutName: String
+    public let shortcutName: String
 
     public init(_ inPlanes: Int, _ planes: Int, stride: Int, shortcutName: String = "shortcut",
                 initialization: WeightInit, rng: inout RNG) {

@@ -18,20 +18,26 @@ public func evaluate(_ model: Module, on loader: BatchLoader, bins: Int = 15) th
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
+    return try Autograd.withNoGrad {
+        try evaluate(on: loader, bins: bins) { try model(Variable($0.images)).value }
+    }
+}
+
+/// Accuracy, loss and calibration of the logits `[B, classes]` that `logits` computes for each
+/// batch of `loader` (in order): any engine (the Swift modules, the C runtime).
+public func evaluate(on loader: BatchLoader, bins: Int = 15, logits: (Batch) throws -> Tensor) throws -> EvalResult {
     var correct1 = 0, correct5 = 0, seen = 0
     var lossSum = 0.0
     var calibration = CalibrationBins(bins: bins)
-    try Autograd.withNoGrad {
-        try loader.forEachBatch(epoch: 0) { _, batch in
-            let logits = try model(Variable(batch.images))
-            let loss = try crossEntropy(logits: logits, labels: batch.labels)
-            lossSum += Double(loss.value.scalar) * Double(batch.labels.count)
-            let (c1, c5) = topKCorrect(logits.value, labels: batch.labels)
-            correct1 += c1
-            correct5 += c5
-            seen += batch.labels.count
-            calibration.add(probabilities: try softmax(logits.value), labels: batch.labels)
-        }
+    try loader.forEachBatch(epoch: 0) { _, batch in
+        let out = try logits(batch)
+        let loss = try crossEntropy(logits: Variable(out), labels: batch.labels)
+        lossSum += Double(loss.value.scalar) * Double(batch.labels.count)
+        let (c1, c5) = topKCorrect(out, labels: batch.labels)
+        correct1 += c1
+        correct5 += c5
+        seen += batch.labels.count
+        calibration.add(probabilities: try softmax(out), labels: batch.labels)
     }
     let n = Double(max(seen, 1))
     return EvalResult(top1: Double(correct1) / n, top5: Double(correct5) / n, loss: lossSum / n, count: seen,

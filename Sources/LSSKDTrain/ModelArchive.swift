@@ -101,9 +101,10 @@ public struct ModelArchive {
         /// An exported model: the backbone only.
         case model
     }
-    /// The parts of the tensor names (`PART.name`).
+    /// The parts of the tensor names (`PART.name`). `graph.*`: an exported model's inference
+    /// graph weights (batch norm folded in), read by the C runtime (docs/model-format.md).
     public enum Part: String, CaseIterable, Sendable {
-        case model, aux, optim, method
+        case model, aux, optim, method, graph
     }
 
     public var kind: Kind
@@ -210,13 +211,13 @@ public struct ModelArchive {
         parts = [:]
         for name in archive.names {
             guard let dot = name.firstIndex(of: "."), let part = Part(rawValue: String(name[..<dot])) else {
-                throw ArchiveError(file, "tensor \(name) belongs to no known part (model, aux, optim, method)")
+                throw ArchiveError(file, "tensor \(name) belongs to no known part (model, aux, optim, method, graph)")
             }
             set(part, String(name[name.index(after: dot)...]), archive[name]!)
         }
         guard !(parts[.model] ?? [:]).isEmpty else { throw ArchiveError(file, "holds no model tensors") }
         // Memories (method.*) may pack half-precision bits into float slots; PredictionMemory
         // checks their values when it loads them.
-        try archive.requireFinite(prefixes: ["model.", "aux.", "optim."], file: file)
+        try archive.requireFinite(prefixes: ["model.", "aux.", "optim.", "graph."], file: file)
     }
 }

@@ -95,15 +95,7 @@ public struct TensorArchive {
         prefix.append(header)
         prefix.append(Data(count: (64 - prefix.count % 64) % 64))
 
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        let tmp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
-            throw ArchiveError(path, "cannot write (folder \(dir) missing or not writable)")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
-            defer { try? handle.close() }
+        try AtomicFile.write(to: path) { handle in
             try handle.write(contentsOf: prefix)
             for e in entries {
                 let t = tensors[e.name]!
@@ -116,21 +108,6 @@ public struct TensorArchive {
                 }
                 try handle.write(contentsOf: bytes)
             }
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw ArchiveError(path, "write failed, the previous file is untouched: \(error.localizedDescription)")
-        }
-        guard rename(tmp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw ArchiveError(path, "cannot replace file: \(reason)")
-        }
-        // The rename is durable once the folder's entry is on disk.
-        let fd = open(dir, O_RDONLY)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
         }
     }
 

@@ -11,7 +11,7 @@ struct LSSKDCommand: ParsableCommand {
     )
 
     /// The tool's version (stored in run records; `lsskd --version`).
-    static let version = "0.5.0"
+    static let version = "0.6.0"
 
     /// `--config FILE` of `train` is expanded into the file's options before parsing, so
     /// that options after it override the file's (see ``TrainCommand/expandConfig(_:)``).

@@ -136,6 +136,8 @@ const char *lsk_status_string(lsk_status s) {
     case LSK_ERR_INVALID_ARGUMENT: return "invalid argument";
     case LSK_ERR_UNSUPPORTED: return "unsupported";
     case LSK_ERR_OUT_OF_MEMORY: return "out of memory";
+    case LSK_ERR_BAD_MODEL: return "bad model file";
+    case LSK_ERR_IO: return "input/output error";
     }
     return "unknown status";
 }
