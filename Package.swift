@@ -9,7 +9,14 @@ import Foundation
 let useOpenMP = ProcessInfo.processInfo.environment["LSSKD_NO_OPENMP"] == nil
 
 #if os(Linux)
-let ompLibDir = "/usr/lib/llvm-14/lib"
+// Debian's libomp-dev: /usr/lib/llvm-N/lib/libomp.so, whichever N is installed (newest first).
+let ompLibDir: String = {
+    let llvm = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+    let dirs = llvm.filter { $0.hasPrefix("llvm-") }
+        .sorted { (Int($0.dropFirst(5)) ?? 0) > (Int($1.dropFirst(5)) ?? 0) }
+        .map { "/usr/lib/\($0)/lib" }
+    return dirs.first { FileManager.default.fileExists(atPath: $0 + "/libomp.so") } ?? "/usr/lib/llvm-14/lib"
+}()
 #else
 let ompLibDir = "/opt/homebrew/opt/libomp/lib"
 #endif

@@ -43,9 +43,10 @@ failed=0
 
 # The inference runtime across builds: same logits on x86-64, aarch64 (qemu) and under ASan.
 run_runtime() {
-    local t0 dir log=kernels/build-ci-runtime.log
+    local t0 dir log=kernels/build-ci-runtime/ci.log
     t0=$(date +%s)
     dir=$(mktemp -d)
+    mkdir -p kernels/build-ci-runtime
     : >"$log"
     python3 tools/fuzz/make_seeds.py runtime "$dir" >>"$log" 2>&1
     cp tools/fuzz/seeds/runtime/*.lskm "$dir"/
@@ -99,9 +100,11 @@ PY
 
 # make install, then the example built against the installed copy with pkg-config alone.
 run_install() {
-    local t0 dir log=kernels/build-ci-install.log
+    local t0 dir log=kernels/build-ci-install/ci.log
     t0=$(date +%s)
     dir=$(mktemp -d)
+    rm -rf kernels/build-ci-install
+    mkdir -p kernels/build-ci-install
     make -C kernels -j"$JOBS" BUILD=build-ci-install CC=gcc install PREFIX="$dir/prefix" >"$log" 2>&1 \
         || { summary+=("install     FAILED (make install, see $log)"); return 1; }
     # the program and its PNG/JPEG helper copied out of the repository: no path into it remains
