@@ -122,6 +122,26 @@ final class RuntimeEqualityTests: XCTestCase {
     func testSimpleCNN() throws { try check("simple", channels: 1, size: 28) }
     func testGrayscaleResNet() throws { try check("resnet20", channels: 1, size: 28) }
 
+    /// One model, two contexts, two threads at once: each context gives the logits a context
+    /// alone gives (the weights are shared read-only; each arena is its own).
+    func testTwoContextsOnTwoThreads() throws {
+        let m = try Self.model("resnet20")
+        let path = try Self.export(m, name: "resnet20", channels: 3, classes: 10, size: 32, mean: [0.5, 0.5, 0.5],
+                                   std: [0.25, 0.25, 0.25], dir: dir)
+        let runtime = try RuntimeModel(path: path)
+        let inputs = [Self.images(2, 3, 32, seed: 1), Self.images(2, 3, 32, seed: 2)]
+        let alone = try inputs.map { try RuntimeContext(runtime, maxBatch: 2).run($0, batch: 2) }
+        let contexts = try (0..<2).map { _ in try RuntimeContext(runtime, maxBatch: 2) }
+        var together = [[Float]](repeating: [], count: 2)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            var out: [Float] = []
+            for _ in 0..<20 { out = (try? contexts[k].run(inputs[k], batch: 2)) ?? [] }
+            lock.lock(); together[k] = out; lock.unlock()
+        }
+        XCTAssertEqual(together, alone)
+    }
+
     /// Every architecture of the zoo is covered above (a new one must be added).
     func testEveryZooModelIsCovered() {
         let covered: Set<String> = ["resnet20", "resnet32", "resnet8x4", "resnet56", "resnet110", "resnet32x4", "wrn_16_2",
