@@ -13,12 +13,11 @@ import LSSKDTrain
 /// (`method.*`), the run record and the metrics history are dropped, so the file's
 /// parameter count is the backbone's (LSSKD's branches cost nothing at inference).
 public enum ModelExport {
-    /// The exported form of `checkpoint`; `parameterNames` are the backbone's parameter
-    /// names (to count parameters; BatchNorm buffers are state, not parameters).
+    /// The exported form of `checkpoint` (a training checkpoint, or an exported model exported
+    /// again, e.g. to add the inference graph of this version: only its `model.*` tensors are
+    /// kept); `parameterNames` are the backbone's parameter names (to count parameters;
+    /// BatchNorm buffers are state, not parameters).
     public static func export(_ checkpoint: ModelArchive, parameterNames: Set<String>) throws -> ModelArchive {
-        guard checkpoint.kind == .checkpoint else {
-            throw ArchiveError("export", "not a training checkpoint (an exported model already)")
-        }
         var out = ModelArchive(kind: .model, description: checkpoint.description, epochsDone: checkpoint.epochsDone)
         var parameters = 0
         for name in checkpoint.order where name.hasPrefix("model.") {
@@ -28,19 +27,6 @@ public enum ModelExport {
             if parameterNames.contains(key) { parameters += t.count }
         }
         out.parameterCount = parameters
-        return out
-    }
-
-    /// An exported model again (to add the inference graph of this version): its `model.*`
-    /// tensors and description; an older `graph.*` part is dropped (the caller adds a new one).
-    public static func reexport(_ model: ModelArchive) -> ModelArchive {
-        var out = ModelArchive(kind: .model, description: model.description, epochsDone: model.epochsDone)
-        for name in model.order where name.hasPrefix("model.") {
-            let key = String(name.dropFirst(6))
-            out.set(.model, key, model.state(.model)[key]!)
-        }
-        out.parameterCount = model.parameterCount
-        out.methodSummary = model.methodSummary
         return out
     }
 

@@ -56,15 +56,9 @@ struct EvalCommand: ParsableCommand {
         let model = file.model, modelName = file.name, norm = file.normalization
         let loader = BatchLoader(dataset: set, batchSize: batch, normalization: norm, shuffle: false, dropLast: false, seed: 0)
         let start = Date()
-        let r: EvalResult
-        var branches: [String: Double]? = nil
-        if engine == "c" {
-            r = try evaluateWithRuntime(on: set)
-        } else {
-            r = try evaluate(model, on: loader)
-        }
+        let r = engine == "c" ? try evaluateWithRuntime(on: set) : try evaluate(model, on: loader)
         let seconds = Date().timeIntervalSince(start)
-        if engine == "swift" { branches = try auxiliaryBranchAccuracy(file: file, loader: loader) }
+        let branches = engine == "swift" ? try auxiliaryBranchAccuracy(file: file, loader: loader) : nil
         if json {
             var out: [String: Any] = ["model": modelName, "file": checkpoint, "data": spec.description, "split": split,
                                       "count": r.count, "top1": r.top1, "top5": r.top5, "loss": r.loss, "ece": r.ece,

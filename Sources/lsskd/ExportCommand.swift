@@ -45,19 +45,19 @@ struct ExportCommand: ParsableCommand {
             throw CLIError("\(output) exists; pass --overwrite to replace it")
         }
         let file = try ModelFile(path: checkpoint)
-        var exported = file.archive.kind == .checkpoint
-            ? try ModelExport.export(file.archive, parameterNames: Set(file.model.namedParameters().map(\.0)))
-            : ModelExport.reexport(file.archive)
+        var exported = try ModelExport.export(file.archive, parameterNames: Set(file.model.namedParameters().map(\.0)))
         let d = file.description
+        if format == "safetensors" {  // the state dictionary as trained: no inference graph
+            try SafetensorsExport.write(exported, to: output)
+            print("exported \(file.name) as safetensors (\(exported.state(.model).count) tensors) to \(output)")
+            return
+        }
         let graph = try InferenceLowering.lower(file.model, channels: d.inChannels, imageSize: d.imageSize,
                                                 normMean: d.normMean, normStd: d.normStd).optimized()
         switch format {
         case "onnx":
             try ONNXExport.write(graph, description: d, producerVersion: LSSKDCommand.version, to: output)
             print("exported \(file.name) as ONNX (\(graph.nodes.count) inference nodes) to \(output)")
-        case "safetensors":
-            try SafetensorsExport.write(exported, to: output)
-            print("exported \(file.name) as safetensors (\(exported.state(.model).count) tensors) to \(output)")
         default:
             RuntimeGraphFormat.attach(graph, to: &exported)
             try exported.write(to: output)

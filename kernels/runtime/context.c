@@ -49,9 +49,7 @@ lsk_status lsk_model_context_create(lsk_model_context **out, const lsk_model *m,
         size_t need = value_floats(&g->shapes[n->out], max_batch);
         size_t best = (size_t)-1;
         for (size_t s = 0; s < nslots; s++) {
-            size_t h = slots[s].holder;
-            if (last_use[h] >= i && last_use[h] != 0) continue;  /* alive (read at i or later) */
-            if (h == 0) continue;
+            if (last_use[slots[s].holder] >= i) continue;  /* alive: read at node i or later */
             if (best == (size_t)-1) { best = s; continue; }
             /* prefer the smallest slot that fits, else the largest (which grows least) */
             int fits = slots[s].floats >= need, best_fits = slots[best].floats >= need;

@@ -153,7 +153,7 @@ static int shape_ok(rt_shape s) {
 
 static size_t elems(rt_shape s) { return s.c * s.h * s.w; }
 
-/* One graph line (after the header) into node `*n` (when it defines a value). */
+/* One graph line (after the header): the node it defines goes to nodes[*count] in the copying pass. */
 static lsk_status build_line(builder *b, const line_tokens *t, size_t *count) {
     rt_graph *g = b->g;
     lsk_status s;
