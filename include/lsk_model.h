@@ -65,7 +65,8 @@ size_t lsk_model_classes(const lsk_model *model);
 const char *lsk_model_class_name(const lsk_model *model, size_t index);
 /* The architecture's name ("resnet20"). Never NULL. */
 const char *lsk_model_architecture(const lsk_model *model);
-/* Bytes of the model's weights in memory, and number of graph nodes. */
+/* Bytes of the model's weights in memory (with the filters transformed at load for Winograd
+ * convolutions, about 4x those layers' weights), and number of graph nodes. */
 size_t lsk_model_weight_bytes(const lsk_model *model);
 size_t lsk_model_node_count(const lsk_model *model);
 

@@ -34,6 +34,12 @@ lsk_status lsk_batchnorm_fwd_eval(float *y, const float *x,
                                   const float *running_mean, const float *running_var,
                                   size_t batch, size_t channels, size_t hw, float eps);
 
+/* Per-channel affine map, the inference form of a batch norm that was not folded into a
+ * convolution: y = x * scale_c + shift_c, then max(y, 0) when relu is 1. In place (y == x)
+ * allowed. relu must be 0 or 1. */
+lsk_status lsk_channel_affine_fwd(float *y, const float *x, const float *scale, const float *shift,
+                                  size_t batch, size_t channels, size_t hw, int relu);
+
 /* Backward of the training forward. dx, dgamma, dbeta may each be NULL to skip.
  * accumulate: 0 overwrites dx/dgamma/dbeta, 1 adds to them. */
 lsk_status lsk_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
@@ -50,6 +56,8 @@ lsk_status lsk_ref_batchnorm_fwd_eval(float *y, const float *x,
                                       const float *gamma, const float *beta,
                                       const float *running_mean, const float *running_var,
                                       size_t batch, size_t channels, size_t hw, float eps);
+lsk_status lsk_ref_channel_affine_fwd(float *y, const float *x, const float *scale, const float *shift,
+                                      size_t batch, size_t channels, size_t hw, int relu);
 lsk_status lsk_ref_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
                                  const float *dy, const float *x, const float *gamma,
                                  const float *save_mean, const float *save_invstd,

@@ -116,6 +116,24 @@ lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const f
 lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
                                         int accumulate);
 
+/* Filters transformed once by their owner (the inference runtime: weights that never change),
+ * instead of the per-thread cache above, which copies and compares the weights on every call.
+ * filter_floats: floats of U for a [cout][cin][3][3] kernel; filter_prepare: U of w, in the
+ * layout lsk_conv_winograd_fwd_prepared reads (made with the active ISA's transform). */
+size_t lsk_conv_winograd_filter_floats(size_t cout, size_t cin);
+lsk_status lsk_conv_winograd_filter_prepare(float *u, const float *w, size_t cout, size_t cin);
+lsk_status lsk_conv_winograd_fwd_prepared(const lsk_conv_geom *g, float *y, const float *x, const float *u,
+                                          const float *b);
+
+/* lsk_conv2d_fwd with, optionally, the Winograd filters of w made by
+ * lsk_conv_winograd_filter_prepare (u may be NULL): where the algorithm rule picks Winograd for
+ * this shape, u is used; otherwise w, as lsk_conv2d_fwd. (ops/conv.c) */
+lsk_status lsk_conv2d_fwd_prepared(const lsk_conv2d_desc *d, float *y, const float *x, const float *w, const float *u,
+                                   const float *b);
+/* 1 when Winograd may run the forward pass of this layer at some batch size (so that
+ * preparing its filters can pay): the shape rule of lsk_conv_choose_algo without the batch. */
+int lsk_conv_winograd_may_pay(const lsk_conv2d_desc *d);
+
 /* Deterministic sum of n floats in 16 independent lanes (ops/conv-gemm.c): bias gradients. */
 float lsk_conv_row_sum(const float *p, size_t n);
 

@@ -62,6 +62,28 @@ void LSK_UK(bnapply, LSK_U4)(size_t n, const float *x, float *y, float mean_hi, 
 #undef LSK_BN_Y
 }
 
+void LSK_UK(affine, LSK_U4)(size_t n, const float *x, float *y, float scale, float shift, int relu) {
+    const lsk_vf va = VDUP(scale), vb = VDUP(shift), vz = VZERO();
+    size_t i = 0;
+    if (relu) {
+        for (; i + 2 * VLEN <= n; i += 2 * VLEN) {
+            const lsk_vf r0 = VMAX(VFMA(VLD(x + i), va, vb), vz), r1 = VMAX(VFMA(VLD(x + i + VLEN), va, vb), vz);
+            VST(y + i, r0);
+            VST(y + i + VLEN, r1);
+        }
+        for (; i + VLEN <= n; i += VLEN) VST(y + i, VMAX(VFMA(VLD(x + i), va, vb), vz));
+        if (i < n) VSTN(y + i, VMAX(VFMA(VLDN(x + i, n - i), va, vb), vz), n - i);
+    } else {
+        for (; i + 2 * VLEN <= n; i += 2 * VLEN) {
+            const lsk_vf r0 = VFMA(VLD(x + i), va, vb), r1 = VFMA(VLD(x + i + VLEN), va, vb);
+            VST(y + i, r0);
+            VST(y + i + VLEN, r1);
+        }
+        for (; i + VLEN <= n; i += VLEN) VST(y + i, VFMA(VLD(x + i), va, vb));
+        if (i < n) VSTN(y + i, VFMA(VLDN(x + i, n - i), va, vb), n - i);
+    }
+}
+
 void LSK_UK(bnbwdreduce, LSK_U4)(size_t n, const float *dy, const float *x, float mean, double out[2]) {
     const lsk_vf vm = VDUP(mean);
     lsk_vf g0 = VZERO(), g1 = VZERO(), d0 = VZERO(), d1 = VZERO();
@@ -120,4 +142,5 @@ void LSK_UK(bnbwdapply, LSK_U4)(size_t n, const float *dy, const float *x, float
 
 const lsk_norm_ukernels LSK_UKTABLE(norm) = {
     LSK_UK(bnstats, LSK_U4), LSK_UK(bnapply, LSK_U4), LSK_UK(bnbwdreduce, LSK_U4), LSK_UK(bnbwdapply, LSK_U4),
+    LSK_UK(affine, LSK_U4),
 };

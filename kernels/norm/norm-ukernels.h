@@ -29,6 +29,9 @@ typedef struct lsk_norm_ukernels {
     /* dx (=|+=) a * dy + b * (x - mean) + c                       lsk_f32_bnbwdapply_ukernel_* */
     void (*bwd_apply)(size_t n, const float *dy, const float *x, float *dx, float mean, float a, float b, float c,
                       int accumulate);
+    /* y = x * scale + shift, then max(y, 0) when relu (inference: a batch norm that could not
+     * be folded into a convolution, e.g. pre-activation blocks)    lsk_f32_affine_ukernel_* */
+    void (*affine)(size_t n, const float *x, float *y, float scale, float shift, int relu);
 } lsk_norm_ukernels;
 
 extern const lsk_norm_ukernels lsk_norm_ukernels__scalar;

@@ -100,10 +100,18 @@ lsk_conv_policy lsk_conv_get_policy(void) {
  * 32 channels up (single noisy runs up to 1.00, one round 1.73) and 0.74-1.29 at 16
  * channels, a tie within the host's noise (docs/conv.md, "Winograd weight gradient vs
  * GEMM"). */
+/* Small batches (inference): the tile GEMMs have one column per 4x4 tile of the batch, so
+ * below one vector of columns (16 tiles: batch 1 on 8x8 maps has 4) the GEMM tile computes
+ * mostly padding and the 4x larger transformed filters are read for little work; there
+ * im2col + GEMM wins (batch 1, one thread, Zen 5: 64ch 8x8 GEMM 0.054 vs Winograd 0.081 ms,
+ * 128ch 0.188 vs 0.266 ms, and 0.20 vs 0.85 ms inside the whole wrn_16_2 graph, where the
+ * filters no longer stay in cache; 16 tiles, batch 4 on 8x8: Winograd 0.083 vs 0.216 ms —
+ * `lsk_bench convinfer`, docs/model-format.md). */
 static int winograd_pays(const lsk_conv_geom *g, lsk_conv_pass pass) {
     const lsk_conv2d_desc *d = &g->d;
     (void)pass;
-    return LSK_MIN(d->in_channels, d->out_channels) >= 16 && g->ho >= 8 && g->wo >= 8;
+    const size_t tiles = d->batch * ((g->ho + 3) / 4) * ((g->wo + 3) / 4);
+    return LSK_MIN(d->in_channels, d->out_channels) >= 16 && g->ho >= 8 && g->wo >= 8 && tiles >= 16;
 }
 
 /* Direct depthwise kernel (ops/dwconv.c), every pass: groups == in_channels ==
@@ -143,6 +151,27 @@ lsk_status lsk_conv2d_fwd(const lsk_conv2d_desc *d, float *y, const float *x, co
     if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) return lsk_conv_winograd_fwd(&g, y, x, w, b);
     if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_fwd(&g, y, x, w, b);
     return lsk_conv_gemm_fwd(&g, algo, y, x, w, b);
+}
+
+lsk_status lsk_conv2d_fwd_prepared(const lsk_conv2d_desc *d, float *y, const float *x, const float *w, const float *u,
+                                   const float *b) {
+    lsk_conv_geom g;
+    const lsk_status s = conv_geom_init(d, &g);
+    if (s != LSK_OK) return s;
+    LSK_CHECK(y != NULL && x != NULL && w != NULL);
+    if (d->batch == 0) return LSK_OK;
+    if (u && lsk_conv_choose_algo(&g, LSK_CONV_FWD) == LSK_CONV_ALGO_WINOGRAD_F4X4)
+        return lsk_conv_winograd_fwd_prepared(&g, y, x, u, b);
+    return lsk_conv2d_fwd(d, y, x, w, b);
+}
+
+int lsk_conv_winograd_may_pay(const lsk_conv2d_desc *d) {
+    if (lsk_conv_get_policy() == LSK_CONV_POLICY_GEMM) return 0;
+    lsk_conv2d_desc big = *d;
+    big.batch = 1024; /* enough tiles for any map the shape rule accepts */
+    lsk_conv_geom g;
+    return conv_geom_init(&big, &g) == LSK_OK && lsk_conv_winograd_applies(&g, LSK_CONV_FWD) &&
+           (lsk_conv_get_policy() == LSK_CONV_POLICY_WINOGRAD || winograd_pays(&g, LSK_CONV_FWD));
 }
 
 lsk_status lsk_conv2d_bwd_data(const lsk_conv2d_desc *d, float *dx, const float *dy, const float *w, int accumulate) {

@@ -151,6 +151,27 @@ lsk_status lsk_batchnorm_fwd_eval(float *y, const float *x,
     return LSK_OK;
 }
 
+lsk_status lsk_channel_affine_fwd(float *y, const float *x, const float *scale, const float *shift,
+                                  size_t batch, size_t channels, size_t hw, int relu) {
+    size_t total;
+    LSK_CHECK(norm_sizes_ok(batch, channels, hw, &total));
+    LSK_CHECK(relu == 0 || relu == 1);
+    if (total == 0) return LSK_OK;
+    LSK_CHECK(y && x && scale && shift);
+    const lsk_norm_ukernels *uk = norm_ukernels();
+    const size_t stride = channels * hw;
+    const int nt = norm_threads(total, channels);
+    (void)nt;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        size_t c0, c1;
+        my_channels(channels, &c0, &c1);
+        for (size_t b = 0; b < batch; b++)
+            for (size_t c = c0; c < c1; c++) uk->affine(hw, x + b * stride + c * hw, y + b * stride + c * hw, scale[c], shift[c], relu);
+    }
+    return LSK_OK;
+}
+
 lsk_status lsk_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
                              const float *dy, const float *x, const float *gamma,
                              const float *save_mean, const float *save_invstd,

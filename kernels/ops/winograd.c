@@ -81,12 +81,20 @@ static int grow(float **buf, size_t *cap, size_t n) {
 /* U for weights w [cout][cin][3][3]: filter (a, b) of the GEMM's A matrix (a row, b column)
  * in lane a*cols + b. fwd: a = co, b = ci, taps as stored. bwd_data (flipped): a = ci,
  * b = co, taps reversed (w[co][ci][2-i][2-j]). Row stride us = round_lanes(cout*cin). */
+static lsk_status filter_transform_into(float *u, size_t cout, size_t cin, int flipped, const float *w,
+                                       const lsk_wino_config *cfg, size_t us);
+
 static lsk_status filter_transform(const wino_filter_entry *e, const float *w, const lsk_wino_config *cfg, size_t us) {
+    return filter_transform_into(e->u, e->cout, e->cin, e->flipped, w, cfg, us);
+}
+
+static lsk_status filter_transform_into(float *u, size_t cout, size_t cin, int flipped, const float *w,
+                                       const lsk_wino_config *cfg, size_t us) {
     /* The weights one filter per lane, [9][us], in the calling thread's AUX scratch (free
      * again once U is made). */
     float *stage = (float *)lsk_scratch(LSK_SCRATCH_CONV_AUX, 9 * us * sizeof(float));
     if (!stage) return LSK_ERR_OUT_OF_MEMORY;
-    const size_t lanes = e->cout * e->cin, cols = e->flipped ? e->cout : e->cin;
+    const size_t lanes = cout * cin, cols = flipped ? cout : cin;
     for (int r = 0; r < 9; r++) /* padding lanes: defined values, no denormal garbage */
         for (size_t l = lanes; l < us; l++) stage[(size_t)r * us + l] = 0.0f;
     /* Threads take chunks of 16-lane groups (a kernel may write up to the next multiple of
@@ -102,8 +110,8 @@ static lsk_status filter_transform(const wino_filter_entry *e, const float *w, c
         const size_t l1 = LSK_MIN(lanes, groups * (size_t)(t + 1) / (size_t)nt * LSK_WINO_LANE_ALIGN);
         size_t a = l0 / cols, b = l0 % cols; /* lane l = a * cols + b */
         for (size_t l = l0; l < l1; l++) {
-            if (e->flipped) {
-                const float *src = w + (b * e->cin + a) * 9;
+            if (flipped) {
+                const float *src = w + (b * cin + a) * 9;
                 for (int r = 0; r < 9; r++) stage[(size_t)r * us + l] = src[8 - r];
             } else {
                 const float *src = w + l * 9; /* a * cin + b == l */
@@ -111,7 +119,7 @@ static lsk_status filter_transform(const wino_filter_entry *e, const float *w, c
             }
             if (++b == cols) { b = 0; a++; }
         }
-        if (l1 > l0) cfg->filter(stage + l0, us, e->u + l0, us, l1 - l0);
+        if (l1 > l0) cfg->filter(stage + l0, us, u + l0, us, l1 - l0);
     }
     return LSK_OK;
 }
@@ -435,6 +443,21 @@ lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *
     if (!u) return LSK_ERR_OUT_OF_MEMORY;
     wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
                       d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, us, y, 0, lsk_wino_get_config(lsk_active_isa())};
+    return wino_run(&p);
+}
+
+size_t lsk_conv_winograd_filter_floats(size_t cout, size_t cin) { return 36 * round_lanes(cout * cin); }
+
+lsk_status lsk_conv_winograd_filter_prepare(float *u, const float *w, size_t cout, size_t cin) {
+    return filter_transform_into(u, cout, cin, 0, w, lsk_wino_get_config(lsk_active_isa()), round_lanes(cout * cin));
+}
+
+lsk_status lsk_conv_winograd_fwd_prepared(const lsk_conv_geom *g, float *y, const float *x, const float *u,
+                                          const float *b) {
+    const lsk_conv2d_desc *d = &g->d;
+    wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
+                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, round_lanes(d->out_channels * d->in_channels), y, 0,
+                      lsk_wino_get_config(lsk_active_isa())};
     return wino_run(&p);
 }
 

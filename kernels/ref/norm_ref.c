@@ -55,6 +55,20 @@ lsk_status lsk_ref_batchnorm_fwd_eval(float *y, const float *x,
     return LSK_OK;
 }
 
+lsk_status lsk_ref_channel_affine_fwd(float *y, const float *x, const float *scale, const float *shift,
+                                      size_t batch, size_t channels, size_t hw, int relu) {
+    LSK_CHECK(relu == 0 || relu == 1);
+    if (batch == 0 || channels == 0 || hw == 0) return LSK_OK;
+    LSK_CHECK(y && x && scale && shift);
+    for (size_t b = 0; b < batch; b++)
+        for (size_t c = 0; c < channels; c++)
+            for (size_t i = 0; i < hw; i++) {
+                const float v = (float)((double)X(x, b, c, i) * scale[c] + shift[c]);
+                X(y, b, c, i) = relu && !(v > 0.0f) ? 0.0f : v;
+            }
+    return LSK_OK;
+}
+
 lsk_status lsk_ref_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
                                  const float *dy, const float *x, const float *gamma,
                                  const float *save_mean, const float *save_invstd,

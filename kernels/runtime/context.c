@@ -11,6 +11,7 @@
 
 #include "../../include/lsk.h"
 #include "model-internal.h"
+#include "../conv/conv-internal.h"
 
 typedef struct slot {
     size_t floats;   /* size (grows while planning) */
@@ -111,23 +112,6 @@ void lsk_model_context_free(lsk_model_context *c) {
 
 size_t lsk_model_context_arena_bytes(const lsk_model_context *c) { return c ? c->arena_bytes : 0; }
 
-/* y = x * scale[c] + shift[c], optionally ReLU'd. */
-static void affine(float *y, const float *x, const float *scale, const float *shift, size_t batch, size_t channels,
-                   size_t hw, int relu) {
-    for (size_t n = 0; n < batch; n++) {
-        for (size_t ch = 0; ch < channels; ch++) {
-            const float *xi = x + (n * channels + ch) * hw;
-            float *yi = y + (n * channels + ch) * hw;
-            float a = scale[ch], b = shift[ch];
-            if (relu) {
-                for (size_t i = 0; i < hw; i++) { float v = xi[i] * a + b; yi[i] = v > 0 ? v : 0; }
-            } else {
-                for (size_t i = 0; i < hw; i++) yi[i] = xi[i] * a + b;
-            }
-        }
-    }
-}
-
 static lsk_status run_node(lsk_model_context *c, const rt_node *n, size_t batch) {
     const rt_graph *g = &c->model->graph;
     const rt_shape *xs = &g->shapes[n->in[0]], *ys = &g->shapes[n->out];
@@ -137,11 +121,10 @@ static lsk_status run_node(lsk_model_context *c, const rt_node *n, size_t batch)
     lsk_status s = LSK_OK;
     switch (n->op) {
     case OP_AFFINE:
-        affine(y, x, n->w, n->b, batch, xs->c, hw, n->relu);
-        return LSK_OK;
+        return lsk_channel_affine_fwd(y, x, n->w, n->b, batch, xs->c, hw, n->relu);
     case OP_CONV: {
         lsk_conv2d_desc d = {batch, xs->c, xs->h, xs->w, ys->c, n->kernel, n->kernel, n->stride, n->stride, n->pad, n->pad, n->groups};
-        s = lsk_conv2d_fwd(&d, y, x, n->w, n->b);
+        s = lsk_conv2d_fwd_prepared(&d, y, x, n->w, n->wino_u, n->b);
         if (s == LSK_OK && n->residual >= 0) s = lsk_add_fwd(y, y, c->values[n->residual], ycount);
         break;
     }

@@ -29,6 +29,7 @@
 #include "../../include/lsk_conv.h"
 #include "../../include/lsk_pool.h"
 #include "../internal/lsk_internal.h"
+#include "../conv/conv-internal.h"
 #include "runtime-internal.h"
 
 #define RT_MAX_DIM ((size_t)1 << 20)
@@ -40,6 +41,7 @@ void rt_graph_free(rt_graph *g) {
     free(g->nodes);
     free(g->shapes);
     free(g->weight_block);
+    free(g->prepared_block);
     memset(g, 0, sizeof *g);
 }
 
@@ -359,4 +361,36 @@ lsk_status rt_graph_build(rt_graph *g, const char *text, const rt_archive *a, rt
 fail:
     rt_graph_free(g);
     return s;
+}
+
+lsk_status rt_graph_prepare(rt_graph *g) {
+    size_t total = 0;
+    float *at = NULL;
+    for (int pass = 0; pass < 2; pass++) { /* 0: sizes, 1: transforms */
+        for (size_t i = 0; i < g->node_count; i++) {
+            rt_node *n = &g->nodes[i];
+            if (n->op != OP_CONV) continue;
+            const rt_shape *xs = &g->shapes[n->in[0]], *ys = &g->shapes[n->out];
+            const lsk_conv2d_desc d = {1, xs->c, xs->h, xs->w, ys->c, n->kernel, n->kernel, n->stride, n->stride,
+                                       n->pad, n->pad, n->groups};
+            if (!lsk_conv_winograd_may_pay(&d)) continue;
+            const size_t floats = (lsk_conv_winograd_filter_floats(ys->c, xs->c) + 15) / 16 * 16;
+            if (pass == 0) {
+                total += floats;
+                continue;
+            }
+            const lsk_status s = lsk_conv_winograd_filter_prepare(at, n->w, ys->c, xs->c);
+            if (s != LSK_OK) return s;
+            n->wino_u = at;
+            at += floats;
+        }
+        if (pass == 0) {
+            if (total == 0) return LSK_OK;
+            g->prepared_block = malloc(total * sizeof(float) + 64); /* 64-byte aligned below */
+            if (!g->prepared_block) return LSK_ERR_OUT_OF_MEMORY;
+            at = (float *)(((uintptr_t)g->prepared_block + 63) & ~(uintptr_t)63);
+            g->weight_bytes += total * sizeof(float);
+        }
+    }
+    return LSK_OK;
 }

@@ -48,6 +48,7 @@ static lsk_status load_from_archive(lsk_model *m, const rt_archive *a, rt_err *e
         return rt_fail(err, "bad classes, in_channels or image_size entry");
     lsk_status s = rt_graph_build(&m->graph, graph, a, err);
     if (s) return s;
+    if ((s = rt_graph_prepare(&m->graph))) return s;
     rt_shape in = m->graph.shapes[0], out = m->graph.shapes[m->graph.output];
     if (in.c != channels || in.h != image || in.w != image)
         return rt_fail(err, "the graph's input (%zu x %zu x %zu) is not the model's (%zu x %zu x %zu)", in.c, in.h, in.w, channels, image, image);

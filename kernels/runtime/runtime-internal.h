@@ -107,6 +107,7 @@ typedef struct rt_node {
     int relu;                    /* ReLU applied to the result */
     size_t kernel, stride, pad, groups, start, end;
     const float *w, *b;          /* conv weight/bias, affine scale/shift, linear weight/bias (b may be NULL) */
+    const float *wino_u;         /* conv: Winograd-transformed w made at load (rt_graph_prepare), or NULL */
 } rt_node;
 
 typedef struct rt_shape {
@@ -123,10 +124,15 @@ typedef struct rt_graph {
     size_t output;
     float *weights;      /* every bound tensor, 64-byte aligned, inside weight_block */
     void *weight_block;
-    size_t weight_bytes;
+    size_t weight_bytes;   /* the bound tensors and the prepared filters */
+    void *prepared_block;  /* the Winograd filters of the nodes that have them */
 } rt_graph;
 
 lsk_status rt_graph_build(rt_graph *g, const char *text, const rt_archive *a, rt_err *err);
 void rt_graph_free(rt_graph *g);
+/* Transforms, once, the filters of every convolution that Winograd may run (3x3 stride 1,
+ * enough channels: lsk_conv_winograd_may_pay), so that no run copies or compares weights or
+ * fills a per-thread filter cache; their bytes count in weight_bytes. */
+lsk_status rt_graph_prepare(rt_graph *g);
 
 #endif /* LSK_RUNTIME_INTERNAL_H */

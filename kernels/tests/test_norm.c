@@ -215,8 +215,32 @@ static void check_invalid(lsk_tctx *t) {
     int untouched = m[0] == 5 && s[0] == 5;
     for (int i = 0; i < 8; i++) untouched &= y[i] == 7;
     lsk_tcheck(t, untouched, "bn rejected calls touched nothing");
+    lsk_tcheck(t, lsk_channel_affine_fwd(y, x, g, b, 2, 2, 2, 2) == LSK_ERR_INVALID_ARGUMENT, "affine relu=2 rejected");
+    lsk_tcheck(t, lsk_channel_affine_fwd(y, x, NULL, b, 2, 2, 2, 0) == LSK_ERR_INVALID_ARGUMENT, "affine NULL scale rejected");
     lsk_tcheck(t, lsk_batchnorm_fwd_train(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 4, 0, 4, 0.1f, 1e-5f) == LSK_OK,
                "bn channels=0 is a no-op");
+}
+
+/* The inference affine (+ ReLU) against its oracle: out of place and in place; hw covers the
+ * vector tails, relu both ways, scales of both signs so that the ReLU clips about half. */
+static void check_affine(lsk_tctx *t, size_t B, size_t C, size_t HW, const char *isa, int thr) {
+    const size_t n = B * C * HW;
+    float *x = lsk_talloc(n), *y = lsk_talloc(n), *yr = lsk_talloc(n), *sc = lsk_talloc(C), *sh = lsk_talloc(C);
+    char what[160];
+    lsk_trand_fill(t, x, n, -2.0f, 2.0f);
+    lsk_trand_fill(t, sc, C, -1.5f, 1.5f);
+    lsk_trand_fill(t, sh, C, -0.5f, 0.5f);
+    for (int relu = 0; relu <= 1; relu++) {
+        snprintf(what, sizeof what, "affine relu=%d %zux%zux%zu %s thr=%d", relu, B, C, HW, isa, thr);
+        lsk_tcheck(t, lsk_channel_affine_fwd(y, x, sc, sh, B, C, HW, relu) == LSK_OK, what);
+        lsk_ref_channel_affine_fwd(yr, x, sc, sh, B, C, HW, relu);
+        lsk_tcheck_close(t, what, y, yr, n, 1e-6f, 1e-6f);
+        memcpy(y, x, n * sizeof(float));
+        snprintf(what, sizeof what, "affine in place relu=%d %zux%zux%zu %s thr=%d", relu, B, C, HW, isa, thr);
+        lsk_tcheck(t, lsk_channel_affine_fwd(y, y, sc, sh, B, C, HW, relu) == LSK_OK, what);
+        lsk_tcheck_close(t, what, y, yr, n, 1e-6f, 1e-6f);
+    }
+    lsk_tfree(x), lsk_tfree(y), lsk_tfree(yr), lsk_tfree(sc), lsk_tfree(sh);
 }
 
 void lsk_test_norm(lsk_tctx *t) {
@@ -236,6 +260,8 @@ void lsk_test_norm(lsk_tctx *t) {
                 bn_case k = {lsk_trand_range(t, 1, 5), lsk_trand_range(t, 1, 6), lsk_trand_range(t, 1, 33), 0.0f, 1.0f};
                 check_case(t, &k, name, thr);
             }
+            for (size_t hw = 1; hw <= 67; hw += 3) check_affine(t, lsk_trand_range(t, 1, 3), lsk_trand_range(t, 1, 5), hw, name, thr);
+            check_affine(t, 3, 40, 1024, name, thr); /* large enough to run on two threads */
         }
     }
     lsk_set_num_threads(0);

@@ -292,7 +292,7 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
     snprintf(what, sizeof what, "winograd case %d: x with a zeroed plane exceeds the dw bound", idx);
     lsk_tcheck(t, count_outside(dw_cut, dw_0, mag_dw, NULL, nw, tiles, NULL, 0) > 0, what);
 
-    float *gy = lsk_talloc(ny), *gdx = lsk_talloc(nx);
+    float *gy = lsk_talloc(ny), *gdx = lsk_talloc(nx), *u = lsk_talloc(lsk_conv_winograd_filter_floats(c->cout, c->cin));
     static const int k_threads[2] = {1, 2};
     LSK_FOR_EACH_ISA(isa) {
         for (int ti = 0; ti < 2; ti++) {
@@ -308,6 +308,20 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
             snprintf(what, sizeof what, "winograd fwd %s", tag);
             if (lsk_tcheck(t, lsk_conv2d_fwd(&d, gy, x, w, NULL) == LSK_OK, what))
                 check(t, what, gy, y_n, mag_y, NULL, ny, c->cin);
+            /* Filters transformed once by their owner (the inference runtime's path), with
+             * this ISA's transform; and those of the cut kernel must miss the tap. */
+            fill_nan(gy, ny);
+            snprintf(what, sizeof what, "winograd fwd prepared filters %s", tag);
+            if (lsk_tcheck(t, lsk_conv_winograd_filter_prepare(u, w, c->cout, c->cin) == LSK_OK &&
+                                  lsk_conv2d_fwd_prepared(&d, gy, x, w, u, b) == LSK_OK,
+                           what))
+                check(t, what, gy, y_b, mag_y, abs_b, ny, c->cin);
+            fill_nan(gy, ny);
+            snprintf(what, sizeof what, "winograd fwd prepared filters are used %s", tag);
+            lsk_tcheck(t, lsk_conv_winograd_filter_prepare(u, w_cut, c->cout, c->cin) == LSK_OK &&
+                              lsk_conv2d_fwd_prepared(&d, gy, x, w, u, NULL) == LSK_OK &&
+                              count_outside(gy, y_n, mag_y, NULL, ny, c->cin, NULL, 0) > 0,
+                       what);
             fill_nan(gdx, nx);
             snprintf(what, sizeof what, "winograd bwd_data acc=0 %s", tag);
             if (lsk_tcheck(t, lsk_conv2d_bwd_data(&d, gdx, dy, w, 0) == LSK_OK, what))
@@ -354,7 +368,7 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
     lsk_set_num_threads(0);
 
     float *bufs[] = {x, w, b, dy, dx0, wt, w_cut, y_b, y_n, y_cut, mag_y, abs_b, dx_0, dx_1, mag_dx, abs_dx0, gy, gdx,
-                     dw_0, dw_1, dw0, mag_dw, abs_dw0, dw_cut, x_cut, db_0, mag_db, gdw, gdb};
+                     dw_0, dw_1, dw0, mag_dw, abs_dw0, dw_cut, x_cut, db_0, mag_db, gdw, gdb, u};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) lsk_tfree(bufs[i]);
 }
 

@@ -32,6 +32,7 @@ void lsk_bfree(float *p);
 void lsk_bench_peak(const lsk_bopts *o);
 void lsk_bench_gemm(const lsk_bopts *o);
 void lsk_bench_conv(const lsk_bopts *o);
+void lsk_bench_conv_infer(const lsk_bopts *o);
 void lsk_bench_nn(const lsk_bopts *o);
 void lsk_bench_shuffle(const lsk_bopts *o);
 

@@ -118,3 +118,37 @@ void lsk_bench_conv(const lsk_bopts *o) {
         lsk_bfree(c.w); lsk_bfree(c.dw); lsk_bfree(c.b); lsk_bfree(c.db);
     }
 }
+
+/* Inference shapes (family "convinfer"): the forward pass of the 3x3 stride-1 layers of
+ * resnet20 and wrn_16_2 at batch 1 (latency) and 64 (throughput), each algorithm forced, so
+ * that lsk_conv_choose_algo's small-batch rule (ops/conv.c) rests on a measurement:
+ * conv3x3b<N>wino_fwd / conv3x3b<N>gemm_fwd. */
+void lsk_bench_conv_infer(const lsk_bopts *o) {
+    static const size_t k_layers[][2] = {{16, 32}, {32, 16}, {64, 8}, {32, 32}, {64, 16}, {128, 8}}; /* channels, map */
+    static const size_t k_batches[] = {1, 4, 16, 64};
+    static const struct { const char *tag; lsk_conv_policy policy; } k_algos[] = {
+        {"wino", LSK_CONV_POLICY_WINOGRAD}, {"gemm", LSK_CONV_POLICY_GEMM}};
+    const lsk_conv_policy saved = lsk_conv_get_policy();
+    for (size_t bi = 0; bi < sizeof k_batches / sizeof k_batches[0]; bi++)
+        for (size_t li = 0; li < sizeof k_layers / sizeof k_layers[0]; li++) {
+            const size_t n = k_batches[bi], ch = k_layers[li][0], hw = k_layers[li][1];
+            conv_bench c = {0};
+            c.d = (lsk_conv2d_desc){n, ch, hw, hw, ch, 3, 3, 1, 1, 1, 1, 1};
+            c.x = lsk_balloc(n * ch * hw * hw);
+            c.y = lsk_balloc(n * ch * hw * hw);
+            c.w = lsk_balloc(ch * ch * 9);
+            c.b = lsk_balloc(ch);
+            char shape[64];
+            snprintf(shape, sizeof shape, "%zux%zux%zux%zu->%zu", n, ch, hw, hw, ch);
+            const double flops = 2.0 * (double)n * (double)(ch * ch * 9) * (double)(hw * hw);
+            for (int ti = 0; ti < 4 && o->threads[ti] > 0; ti++)
+                for (int ai = 0; ai < 2; ai++) {
+                    char kernel[64];
+                    lsk_conv_set_policy(k_algos[ai].policy);
+                    snprintf(kernel, sizeof kernel, "conv3x3b%zu%s_fwd", n, k_algos[ai].tag);
+                    lsk_brun(o, kernel, shape, o->threads[ti], flops, 0, run_fwd, &c);
+                }
+            lsk_conv_set_policy(saved);
+            lsk_bfree(c.x); lsk_bfree(c.y); lsk_bfree(c.w); lsk_bfree(c.b);
+        }
+}

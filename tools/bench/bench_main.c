@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     }
     if (!o.json) printf("lsk %s bench, ISA %s\n", lsk_version(), lsk_isa_name(lsk_get_isa()));
     struct { const char *name; void (*fn)(const lsk_bopts *); } all[] = {
-        {"peak", lsk_bench_peak}, {"gemm", lsk_bench_gemm}, {"conv", lsk_bench_conv}, {"nn", lsk_bench_nn},
+        {"peak", lsk_bench_peak}, {"gemm", lsk_bench_gemm}, {"conv", lsk_bench_conv}, {"convinfer", lsk_bench_conv_infer}, {"nn", lsk_bench_nn},
         {"shuffle", lsk_bench_shuffle}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         int run = nf == 0;
