@@ -107,6 +107,17 @@ typedef enum lsk_conv_policy { LSK_CONV_POLICY_AUTO = 0, LSK_CONV_POLICY_GEMM = 
 void lsk_conv_set_policy(lsk_conv_policy policy);
 lsk_conv_policy lsk_conv_get_policy(void);
 
+/* What the inference runtime fuses into a forward convolution: y = conv(x) + b (+ residual)
+ * (then max(., 0) with relu). Each algorithm applies it to every piece of y it has just
+ * written, on the thread that wrote it, while the piece is still in L1/L2: a separate add and
+ * ReLU pass would stream the whole output twice more (measured: docs/model-format.md). */
+typedef struct lsk_conv_epilogue {
+    const float *residual; /* same shape as y, or NULL */
+    int relu;
+} lsk_conv_epilogue;
+/* Applies ep (NULL: nothing) to y[offset, offset + n) (the residual at the same offset). */
+void lsk_conv_epilogue_apply(const lsk_conv_epilogue *ep, float *y, size_t offset, size_t n);
+
 /* Winograd F(4x4,3x3) (ops/winograd.c). applies: 3x3, stride 1, groups 1 (bwd_data also
  * pad <= 2); fwd, bwd_data and bwd_weight. Inputs already validated. */
 int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass);
@@ -123,13 +134,14 @@ lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float
 size_t lsk_conv_winograd_filter_floats(size_t cout, size_t cin);
 lsk_status lsk_conv_winograd_filter_prepare(float *u, const float *w, size_t cout, size_t cin);
 lsk_status lsk_conv_winograd_fwd_prepared(const lsk_conv_geom *g, float *y, const float *x, const float *u,
-                                          const float *b);
+                                          const float *b, const lsk_conv_epilogue *ep);
 
 /* lsk_conv2d_fwd with, optionally, the Winograd filters of w made by
  * lsk_conv_winograd_filter_prepare (u may be NULL): where the algorithm rule picks Winograd for
- * this shape, u is used; otherwise w, as lsk_conv2d_fwd. (ops/conv.c) */
+ * this shape, u is used; otherwise w, as lsk_conv2d_fwd. ep (may be NULL): the residual add
+ * and ReLU fused into the pass. (ops/conv.c) */
 lsk_status lsk_conv2d_fwd_prepared(const lsk_conv2d_desc *d, float *y, const float *x, const float *w, const float *u,
-                                   const float *b);
+                                   const float *b, const lsk_conv_epilogue *ep);
 /* 1 when Winograd may run the forward pass of this layer at some batch size (so that
  * preparing its filters can pay): the shape rule of lsk_conv_choose_algo without the batch. */
 int lsk_conv_winograd_may_pay(const lsk_conv2d_desc *d);
@@ -149,7 +161,7 @@ lsk_status lsk_conv_run_items(size_t items, size_t ws_bytes, lsk_conv_item_fn fn
 
 /* im2col + GEMM implementations (ops/conv-gemm.c). Inputs already validated. */
 lsk_status lsk_conv_gemm_fwd(const lsk_conv_geom *g, lsk_conv_algo algo, float *y,
-                             const float *x, const float *w, const float *b);
+                             const float *x, const float *w, const float *b, const lsk_conv_epilogue *ep);
 lsk_status lsk_conv_gemm_bwd_data(const lsk_conv_geom *g, lsk_conv_algo algo, float *dx,
                                   const float *dy, const float *w, int accumulate);
 lsk_status lsk_conv_gemm_bwd_weight(const lsk_conv_geom *g, lsk_conv_algo algo, float *dw, float *db,

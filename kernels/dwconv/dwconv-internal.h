@@ -126,7 +126,8 @@ const lsk_dwconv_ukernels *lsk_dwconv_get_config(lsk_isa isa);
 
 /* Operator (ops/dwconv.c), for geometries lsk_conv_choose_algo sends to
  * LSK_CONV_ALGO_DEPTHWISE_DIRECT; inputs validated, batch >= 1. */
-lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b);
+lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b,
+                          const lsk_conv_epilogue *ep);
 lsk_status lsk_dwconv_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w, int accumulate);
 lsk_status lsk_dwconv_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,
                                  int accumulate);

@@ -20,14 +20,19 @@
  * 8x8 map side by side into one wider GEMM gained nothing (docs/conv.md), so it was dropped.
  *
  * Threads: OpenMP over (image, group) items; lsk_sgemm then runs single-threaded inside the
- * region. With fewer items than threads (batch-1 inference) the items run one after another
- * and lsk_sgemm threads itself. Per-thread workspace (columns) comes from
+ * region. The forward pass with fewer (image, group) pairs than threads (batch-1 inference)
+ * cuts each pair's output into `parts` ranges of rows (1x1: of channels), one item each, so
+ * that every thread runs its own im2col, GEMM and epilogue in one region (letting lsk_sgemm
+ * thread a whole-map GEMM left im2col, the bias rows and the epilogue on one thread and
+ * opened a region per band). Other passes with fewer items than threads run them one after
+ * another and lsk_sgemm threads itself. Per-thread workspace (columns) comes from
  * lsk_scratch(LSK_SCRATCH_CONV_COL); buffers shared by the threads of one call (per-thread
  * partial weight gradients, the transposed kernel) come from the calling thread's
  * lsk_scratch(LSK_SCRATCH_CONV_AUX).
  */
 #include <string.h>
 #include "../conv/conv-internal.h"
+#include "../eltwise/eltwise-ukernels.h"
 #include "../../include/lsk_gemm.h"
 
 /* Floats rounded up to a whole cache line, so per-thread sections stay 64-byte aligned. */
@@ -90,6 +95,13 @@ float lsk_conv_row_sum(const float *p, size_t n) {
     return s;
 }
 
+void lsk_conv_epilogue_apply(const lsk_conv_epilogue *ep, float *y, size_t offset, size_t n) {
+    if (!ep || n == 0 || (!ep->residual && !ep->relu)) return;
+    const lsk_eltwise_ukernels *uk = lsk_eltwise_ukernels_for(lsk_active_isa());
+    if (ep->residual) uk->add(n, y + offset, ep->residual + offset, y + offset);
+    if (ep->relu) uk->relu(n, y + offset, y + offset);
+}
+
 lsk_status lsk_conv_run_items(size_t items, size_t ws_bytes, lsk_conv_item_fn fn, const void *ctx) {
     const int nt = lsk_region_threads();
     if (nt <= 1 || items < (size_t)nt) {
@@ -146,6 +158,8 @@ typedef struct fwd_problem {
     int direct;                   /* 1x1, stride 1, pad 0: the image is its own column matrix */
     int accumulate;               /* 1: y += conv */
     size_t band;                  /* output rows per im2col + GEMM step */
+    size_t parts;                 /* items per (image, group): row (1x1: pixel) ranges */
+    const lsk_conv_epilogue *ep;  /* fused residual add / ReLU, or NULL */
     const float *x;               /* [batch, cin, h, w] */
     const float *wt;              /* [groups, cout_g, k] */
     const float *b;               /* [cout] or NULL */
@@ -155,52 +169,94 @@ typedef struct fwd_problem {
 
 static lsk_status fwd_item(const void *ctx, size_t item, float *ws) {
     const fwd_problem *p = (const fwd_problem *)ctx;
-    const size_t grp = item % p->groups, n = item / p->groups;
+    const size_t part = item % p->parts, pair = item / p->parts;
+    const size_t grp = pair % p->groups, n = pair / p->groups;
     const size_t hwi = p->h * p->w, hwo = p->ho * p->wo;
     const float *wg = p->wt + grp * p->cout_g * p->k;
     const float *xg = p->x + (n * p->cin + grp * p->cin_g) * hwi;
-    float *yg = p->y + (n * p->cout + grp * p->cout_g) * hwo;
-    if (item + 1 < p->batch * p->groups) {
-        const size_t gn = (item + 1) % p->groups, nn = (item + 1) / p->groups;
+    const size_t y0 = (n * p->cout + grp * p->cout_g) * hwo; /* offset of this pair's output */
+    float *yg = p->y + y0;
+    if (p->parts == 1 && pair + 1 < p->batch * p->groups) {
+        const size_t gn = (pair + 1) % p->groups, nn = (pair + 1) / p->groups;
         prefetch_read(p->x + (nn * p->cin + gn * p->cin_g) * hwi, p->cin_g * hwi);
     }
+    /* This item's output: channels [c0, c1), pixels [q0, q1) of each plane (rows [r0, r1)).
+     * 1x1 splits the channels (whole pixel rows keep the GEMM's widest tile: at 8x8, a pixel
+     * split left 32-column tiles), in multiples of 8 channels; im2col splits output rows, so
+     * that each thread builds only its own columns. */
+    size_t c0 = 0, c1 = p->cout_g, r0 = 0, r1 = p->ho, q0 = 0, q1 = hwo;
+    if (p->direct) {
+        c0 = p->cout_g * part / p->parts / 8 * 8;
+        c1 = part + 1 == p->parts ? p->cout_g : p->cout_g * (part + 1) / p->parts / 8 * 8;
+    } else {
+        r0 = p->ho * part / p->parts;
+        r1 = p->ho * (part + 1) / p->parts;
+        q0 = r0 * p->wo;
+        q1 = r1 * p->wo;
+    }
+    if (q1 <= q0 || c1 <= c0) return LSK_OK;
+    wg += c0 * p->k;
+    yg += c0 * hwo;
+    const size_t ch = c1 - c0, yc = y0 + c0 * hwo; /* channels of this item, offset of its first */
     /* Bias rows first, then the GEMM adds onto them (beta = 1). */
     float beta = p->accumulate ? 1.0f : 0.0f;
     if (p->b) {
-        const float *bg = p->b + grp * p->cout_g;
-        for (size_t co = 0; co < p->cout_g; co++) {
+        const float *bg = p->b + grp * p->cout_g + c0;
+        for (size_t co = 0; co < ch; co++) {
             float *r = yg + co * hwo;
             const float bv = bg[co];
-            if (p->accumulate) for (size_t q = 0; q < hwo; q++) r[q] += bv;
-            else for (size_t q = 0; q < hwo; q++) r[q] = bv;
+            if (p->accumulate) for (size_t q = q0; q < q1; q++) r[q] += bv;
+            else for (size_t q = q0; q < q1; q++) r[q] = bv;
         }
         beta = 1.0f;
     }
-    if (p->direct)
-        return lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, p->cout_g, hwo, p->k, 1.0f, wg, p->k, xg, hwo, beta, yg, hwo);
-    /* Bands of output rows: y[:, band] (row stride hwo) = W x col(band). */
-    for (size_t oh0 = 0; oh0 < p->ho; oh0 += p->band) {
-        const size_t oh1 = LSK_MIN(oh0 + p->band, p->ho), px = (oh1 - oh0) * p->wo;
+    if (p->direct) {
+        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, ch, hwo, p->k, 1.0f, wg, p->k, xg, hwo, beta, yg, hwo);
+        if (s == LSK_OK) lsk_conv_epilogue_apply(p->ep, p->y, yc, ch * hwo); /* whole planes: one range */
+        return s;
+    }
+    /* Bands of output rows: y[:, band] (row stride hwo) = W x col(band), then the epilogue on
+     * the band while it is in cache. */
+    for (size_t oh0 = r0; oh0 < r1; oh0 += p->band) {
+        const size_t oh1 = LSK_MIN(oh0 + p->band, r1), px = (oh1 - oh0) * p->wo;
         p->im2col(ws, px, xg, p->cin_g, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, oh0, oh1, p->wo);
-        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, p->cout_g, px, p->k, 1.0f, wg, p->k, ws, px, beta,
+        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, ch, px, p->k, 1.0f, wg, p->k, ws, px, beta,
                                        yg + oh0 * p->wo, hwo);
         if (s != LSK_OK) return s;
+        if (px == hwo) lsk_conv_epilogue_apply(p->ep, p->y, yc, ch * hwo);
+        else for (size_t co = 0; co < ch; co++) lsk_conv_epilogue_apply(p->ep, p->y, yc + co * hwo + oh0 * p->wo, px);
     }
     return LSK_OK;
 }
 
 static lsk_status fwd_run(const fwd_problem *p) {
-    return run_items(p->batch * p->groups, p->direct ? 0 : p->k * p->band * p->wo, fwd_item, p);
+    return run_items(p->batch * p->groups * p->parts, p->direct ? 0 : p->k * p->band * p->wo, fwd_item, p);
+}
+
+/* Below this many FMAs a forward pass with fewer (image, group) pairs than threads stays on
+ * one thread: the same limit as lsk_sgemm's (a region costs 1.5-4 us on Zen 5). */
+#define LSK_CONV_SPLIT_MIN_FMAS (512.0 * 1024.0)
+
+/* Items per (image, group) pair of a forward pass: 1, or, with fewer pairs than threads and
+ * enough work, enough ranges for every thread (at least one row, or 8 channels for 1x1). */
+static size_t fwd_parts(const lsk_conv_geom *g, int direct) {
+    const lsk_conv2d_desc *d = &g->d;
+    const size_t pairs = d->batch * d->groups, nt = (size_t)lsk_region_threads();
+    const double fmas = (double)d->batch * (double)d->out_channels * (double)g->hw_out * (double)g->k;
+    if (nt <= 1 || pairs >= nt || fmas < LSK_CONV_SPLIT_MIN_FMAS) return 1;
+    const size_t parts = (nt + pairs - 1) / pairs, most = direct ? g->cout_g / 8 : g->ho;
+    return LSK_MAX(1, LSK_MIN(parts, most));
 }
 
 lsk_status lsk_conv_gemm_fwd(const lsk_conv_geom *g, lsk_conv_algo algo, float *y, const float *x, const float *w,
-                             const float *b) {
+                             const float *b, const lsk_conv_epilogue *ep) {
     const lsk_conv2d_desc *d = &g->d;
+    const int direct = algo == LSK_CONV_ALGO_GEMM_1X1;
     const fwd_problem p = {
         d->batch, d->groups, d->in_channels, g->cin_g, d->in_height, d->in_width,
         d->out_channels, g->cout_g, g->ho, g->wo,
         d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w,
-        g->k, algo == LSK_CONV_ALGO_GEMM_1X1, 0, band_rows(g->k, g->ho, g->wo), x, w, b, y,
+        g->k, direct, 0, band_rows(g->k, g->ho, g->wo), fwd_parts(g, direct), ep, x, w, b, y,
         lsk_conv_get_config(lsk_active_isa())->im2col};
     return fwd_run(&p);
 }
@@ -258,7 +314,8 @@ lsk_status lsk_conv_gemm_bwd_data(const lsk_conv_geom *g, lsk_conv_algo algo, fl
         d->batch, d->groups, d->out_channels, g->cout_g, g->ho, g->wo,
         d->in_channels, g->cin_g, d->in_height, d->in_width,
         kh, kw, 1, 1, kh - 1 - d->pad_h, kw - 1 - d->pad_w,
-        kt, algo == LSK_CONV_ALGO_GEMM_1X1, accumulate, band_rows(kt, d->in_height, d->in_width), dy, wt, NULL, dx,
+        kt, algo == LSK_CONV_ALGO_GEMM_1X1, accumulate, band_rows(kt, d->in_height, d->in_width), 1, NULL, dy, wt,
+        NULL, dx,
         lsk_conv_get_config(lsk_active_isa())->im2col};
     return fwd_run(&p);
 }

@@ -141,28 +141,40 @@ lsk_conv_algo lsk_conv_choose_algo(const lsk_conv_geom *g, lsk_conv_pass pass) {
     return LSK_CONV_ALGO_IM2COL_GEMM;
 }
 
+/* The forward pass of a validated geometry; u: prepared Winograd filters or NULL. */
+static lsk_status conv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *u,
+                           const float *b, const lsk_conv_epilogue *ep) {
+    const lsk_conv_algo algo = lsk_conv_choose_algo(g, LSK_CONV_FWD);
+    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) {
+        if (u) return lsk_conv_winograd_fwd_prepared(g, y, x, u, b, ep);
+        const lsk_status s = lsk_conv_winograd_fwd(g, y, x, w, b);
+        if (s != LSK_OK || !ep) return s;
+        const size_t n = g->d.batch * g->d.out_channels * g->hw_out; /* not a runtime path: one pass after */
+        lsk_conv_epilogue_apply(ep, y, 0, n);
+        return LSK_OK;
+    }
+    if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_fwd(g, y, x, w, b, ep);
+    return lsk_conv_gemm_fwd(g, algo, y, x, w, b, ep);
+}
+
 lsk_status lsk_conv2d_fwd(const lsk_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
     lsk_conv_geom g;
     const lsk_status s = conv_geom_init(d, &g);
     if (s != LSK_OK) return s;
     LSK_CHECK(y != NULL && x != NULL && w != NULL);
     if (d->batch == 0) return LSK_OK;
-    const lsk_conv_algo algo = lsk_conv_choose_algo(&g, LSK_CONV_FWD);
-    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) return lsk_conv_winograd_fwd(&g, y, x, w, b);
-    if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_fwd(&g, y, x, w, b);
-    return lsk_conv_gemm_fwd(&g, algo, y, x, w, b);
+    return conv_fwd(&g, y, x, w, NULL, b, NULL);
 }
 
 lsk_status lsk_conv2d_fwd_prepared(const lsk_conv2d_desc *d, float *y, const float *x, const float *w, const float *u,
-                                   const float *b) {
+                                   const float *b, const lsk_conv_epilogue *ep) {
     lsk_conv_geom g;
     const lsk_status s = conv_geom_init(d, &g);
     if (s != LSK_OK) return s;
     LSK_CHECK(y != NULL && x != NULL && w != NULL);
+    LSK_CHECK(ep == NULL || ep->relu == 0 || ep->relu == 1);
     if (d->batch == 0) return LSK_OK;
-    if (u && lsk_conv_choose_algo(&g, LSK_CONV_FWD) == LSK_CONV_ALGO_WINOGRAD_F4X4)
-        return lsk_conv_winograd_fwd_prepared(&g, y, x, u, b);
-    return lsk_conv2d_fwd(d, y, x, w, b);
+    return conv_fwd(&g, y, x, w, u, b, ep);
 }
 
 int lsk_conv_winograd_may_pay(const lsk_conv2d_desc *d) {

@@ -53,12 +53,14 @@ static int row_path(const lsk_conv_geom *g) {
 
 /* Forward: thread t takes the contiguous range of (image, channel) planes
  * [planes*t/T, planes*(t+1)/T). */
-static lsk_status row_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {
+static lsk_status row_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b,
+                          const lsk_conv_epilogue *ep) {
     const lsk_conv2d_desc *d = &g->d;
     const size_t planes = d->batch * d->in_channels, C = d->in_channels, h = d->in_height, wd = d->in_width;
     const size_t hw = g->hw_in, hwo = g->hw_out;
     const lsk_dwconv3x3_ukernels *uk = lsk_dwconv3x3_get_config(lsk_active_isa(), g->wo);
-    const int flags = planes * hwo * sizeof(float) >= LSK_DWCONV_NT_MIN_BYTES ? LSK_DW3_STREAM : 0;
+    /* no streaming stores when the epilogue reads the plane back right away */
+    const int flags = !ep && planes * hwo * sizeof(float) >= LSK_DWCONV_NT_MIN_BYTES ? LSK_DW3_STREAM : 0;
     int nt = lsk_region_threads();
     if ((size_t)nt > planes) nt = (int)planes;
 #ifdef _OPENMP
@@ -71,6 +73,7 @@ static lsk_status row_fwd(const lsk_conv_geom *g, float *y, const float *x, cons
             const size_t c = p % C, readable = (planes - p) * hw;
             if (d->stride_h == 1) uk->s1(h, wd, readable, x + p * hw, w + c * 9, b ? b[c] : 0.0f, flags, y + p * hwo);
             else uk->s2(h, wd, readable, x + p * hw, w + c * 9, b ? b[c] : 0.0f, flags, y + p * hwo);
+            lsk_conv_epilogue_apply(ep, y, p * hwo, hwo);
         }
         if (flags) uk->store_fence();
     }
@@ -314,6 +317,7 @@ typedef struct fwd_ctx {
     const lsk_dwconv_ukernels *uk;
     float *y;
     const float *x, *w, *b;
+    const lsk_conv_epilogue *ep;
 } fwd_ctx;
 
 static void fwd_plane(const void *ctx, plane_stage stage, size_t item, float *ws) {
@@ -329,11 +333,13 @@ static void fwd_plane(const void *ctx, plane_stage stage, size_t item, float *ws
         p->uk->axpy(l->n, kk, src, p->w + c * kk, p->b ? p->b[c] : 0.0f, out);
     } else {
         p->uk->rows_out(l->ho, l->wo, out, l->ldp, p->y + item * l->ho * l->wo);
+        lsk_conv_epilogue_apply(p->ep, p->y, item * l->ho * l->wo, l->ho * l->wo);
     }
 }
 
-lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {
-    if (row_path(g)) return row_fwd(g, y, x, w, b);
+lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b,
+                          const lsk_conv_epilogue *ep) {
+    if (row_path(g)) return row_fwd(g, y, x, w, b, ep);
     fwd_ctx p;
     layout_init(g, &p.l);
     p.channels = g->d.in_channels;
@@ -343,6 +349,7 @@ lsk_status lsk_dwconv_fwd(const lsk_conv_geom *g, float *y, const float *x, cons
     p.x = x;
     p.w = w;
     p.b = b;
+    p.ep = ep;
     const size_t packed = p.l.s * p.l.s * p.l.plane;
     return run_planes(g->d.batch * p.channels, packed + p.l.n + LSK_DWCONV_BLOCK, packed, fwd_plane, &p);
 }

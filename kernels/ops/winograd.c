@@ -178,6 +178,7 @@ typedef struct wino_problem {
     float *y;
     int accumulate;
     const lsk_wino_config *cfg;
+    const lsk_conv_epilogue *ep;  /* fwd: fused residual add / ReLU, or NULL */
 } wino_problem;
 
 /* Tables of tiles [t0, t0 + n): where each tile's input patch lies in an input channel plane
@@ -255,53 +256,102 @@ static void prefetch_planes_for_write(float *y, size_t channels, size_t plane, s
 
 /* A block's workspace (laid out as workspace_bytes says) and tile range. */
 typedef struct wino_block {
-    size_t ld, n, img0, img1;  /* lanes per buffer row, tiles, first / last image touched */
+    size_t ld, t0, n, img0, img1;  /* lanes per buffer row, first tile, tiles, first / last image touched */
     float *lanes, *v, *m;
     lsk_wino_tile *tin, *tout;
 } wino_block;
 
-/* Sets up block blk in ws (tile tables) and input-transforms its x patches into V, every
- * input channel (the first step of every pass). */
-static void block_input(const wino_problem *p, size_t blk, float *ws, wino_block *b) {
-    const size_t plane_in = p->h * p->w, vs = v_stride(p), ms = m_stride(p);
+/* Sets up block blk in ws: buffer pointers and tile tables (no transform yet). */
+static void block_setup(const wino_problem *p, size_t blk, float *ws, wino_block *b) {
+    const size_t vs = v_stride(p), ms = m_stride(p);
     b->ld = p->block;
-    const size_t t0 = blk * b->ld;
-    b->n = LSK_MIN(b->ld, p->tiles - t0);
+    b->t0 = blk * b->ld;
+    b->n = LSK_MIN(b->ld, p->tiles - b->t0);
     b->lanes = ws;
     b->v = b->lanes + 36 * b->ld;
     b->m = b->v + 36 * vs;
     b->tin = (lsk_wino_tile *)(b->m + 36 * ms);
     b->tout = b->tin + b->ld;
-    tile_tables(p, t0, b->n, b->ld, b->tin, b->tout);
-    b->img0 = t0 / (p->th * p->tw);
-    b->img1 = (t0 + b->n - 1) / (p->th * p->tw);
-    prefetch_planes(p->x, p->cin, plane_in, 0, b->img0, b->img1);
-    for (size_t c = 0; c < p->cin; c++) {
-        if (c + 1 < p->cin) prefetch_planes(p->x, p->cin, plane_in, c + 1, b->img0, b->img1);
-        p->cfg->gather(p->x + c * plane_in, p->w, b->tin, b->n, b->lanes, b->ld);
-        p->cfg->input(b->lanes, b->ld, b->v + c * b->ld, vs, b->n);
+    tile_tables(p, b->t0, b->n, b->ld, b->tin, b->tout);
+    b->img0 = b->t0 / (p->th * p->tw);
+    b->img1 = (b->t0 + b->n - 1) / (p->th * p->tw);
+}
+
+/* Input channels [c0, c1) of the block's x patches, gathered through `lanes` and
+ * input-transformed into V. */
+static void block_input_channels(const wino_problem *p, const wino_block *b, size_t c0, size_t c1, float *lanes) {
+    const size_t plane_in = p->h * p->w, vs = v_stride(p);
+    if (c0 < c1) prefetch_planes(p->x, p->cin, plane_in, c0, b->img0, b->img1);
+    for (size_t c = c0; c < c1; c++) {
+        if (c + 1 < c1) prefetch_planes(p->x, p->cin, plane_in, c + 1, b->img0, b->img1);
+        p->cfg->gather(p->x + c * plane_in, p->w, b->tin, b->n, lanes, b->ld);
+        p->cfg->input(lanes, b->ld, b->v + c * b->ld, vs, b->n);
+    }
+}
+
+/* Sets up block blk and input-transforms every input channel (the first step of every pass). */
+static void block_input(const wino_problem *p, size_t blk, float *ws, wino_block *b) {
+    block_setup(p, blk, ws, b);
+    block_input_channels(p, b, 0, p->cin, b->lanes);
+}
+
+/* GEMMs e in [e0, e1) of the block: M[e] = U[e] x V[e]. */
+static lsk_status block_gemms(const wino_problem *p, const wino_block *b, size_t e0, size_t e1) {
+    const size_t vs = v_stride(p), ms = m_stride(p);
+    for (size_t e = e0; e < e1; e++) {
+        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, p->cout, b->n, p->cin, 1.0f, p->u + e * p->us, p->cin,
+                                       b->v + e * vs, b->ld, 0.0f, b->m + e * ms, b->ld);
+        if (s != LSK_OK) return s;
+    }
+    return LSK_OK;
+}
+
+/* The epilogue on output channel co of the block's tiles: per tile row, the rows it covers,
+ * merged into one range where whole rows of the plane follow each other. */
+static void block_epilogue(const wino_problem *p, const wino_block *b, size_t co) {
+    const size_t per_image = p->th * p->tw, plane = p->ho * p->wo;
+    size_t start = 0, len = 0; /* pending contiguous range of y */
+    for (size_t t = b->t0; t < b->t0 + b->n;) {
+        const size_t img = t / per_image, ty = (t % per_image) / p->tw, tx = t % p->tw;
+        const size_t run = LSK_MIN(p->tw - tx, b->t0 + b->n - t);
+        const size_t x0 = 4 * tx, x1 = LSK_MIN(4 * (tx + run), p->wo);
+        const size_t base = (img * p->cout + co) * plane;
+        for (size_t r = 4 * ty; r < LSK_MIN(4 * ty + 4, p->ho); r++) {
+            const size_t off = base + r * p->wo + x0;
+            if (len && start + len == off) {
+                len += x1 - x0;
+            } else {
+                lsk_conv_epilogue_apply(p->ep, p->y, start, len);
+                start = off;
+                len = x1 - x0;
+            }
+        }
+        t += run;
+    }
+    lsk_conv_epilogue_apply(p->ep, p->y, start, len);
+}
+
+/* Output channels [co0, co1): output transform of M through `lanes`, scatter into y (+ bias,
+ * or + y with accumulate), then the epilogue. */
+static void block_output_channels(const wino_problem *p, const wino_block *b, size_t co0, size_t co1, float *lanes) {
+    const size_t plane_out = p->ho * p->wo, ms = m_stride(p);
+    if (co0 < co1) prefetch_planes_for_write(p->y, p->cout, plane_out, co0, b->img0, b->img1);
+    for (size_t co = co0; co < co1; co++) {
+        if (co + 1 < co1) prefetch_planes_for_write(p->y, p->cout, plane_out, co + 1, b->img0, b->img1);
+        p->cfg->output(b->m + co * b->ld, ms, lanes, b->ld, b->n);
+        p->cfg->scatter(lanes, b->ld, p->y + co * plane_out, p->wo, b->tout, b->n, p->bias ? p->bias[co] : 0.0f,
+                        p->accumulate);
+        if (p->ep) block_epilogue(p, b, co);
     }
 }
 
 static lsk_status run_block(const void *ctx, size_t blk, float *ws) {
     const wino_problem *p = (const wino_problem *)ctx;
-    const size_t plane_out = p->ho * p->wo, vs = v_stride(p), ms = m_stride(p);
     wino_block b;
     block_input(p, blk, ws, &b);
-    const size_t ld = b.ld, n = b.n, img0 = b.img0, img1 = b.img1;
-    float *lanes = b.lanes, *v = b.v, *m = b.m;
-    const lsk_wino_tile *tout = b.tout;
-    for (size_t e = 0; e < 36; e++) {
-        const lsk_status s = lsk_sgemm(LSK_NO_TRANS, LSK_NO_TRANS, p->cout, n, p->cin, 1.0f, p->u + e * p->us, p->cin,
-                                       v + e * vs, ld, 0.0f, m + e * ms, ld);
-        if (s != LSK_OK) return s;
-    }
-    prefetch_planes_for_write(p->y, p->cout, plane_out, 0, img0, img1);
-    for (size_t co = 0; co < p->cout; co++) {
-        if (co + 1 < p->cout) prefetch_planes_for_write(p->y, p->cout, plane_out, co + 1, img0, img1);
-        p->cfg->output(m + co * ld, ms, lanes, ld, n);
-        p->cfg->scatter(lanes, ld, p->y + co * plane_out, p->wo, tout, n, p->bias ? p->bias[co] : 0.0f, p->accumulate);
-    }
+    const lsk_status s = block_gemms(p, &b, 0, 36);
+    if (s != LSK_OK) return s;
+    block_output_channels(p, &b, 0, p->cout, b.lanes);
     return LSK_OK;
 }
 
@@ -323,8 +373,53 @@ static size_t plan_blocks(wino_problem *p, int nt) {
     return (p->tiles + block - 1) / block;
 }
 
+/* Below this many GEMM FMAs a problem with fewer blocks than threads runs on one thread (the
+ * limit of lsk_sgemm's own threading: a region costs 1.5-4 us on Zen 5). */
+#define LSK_WINO_TEAM_MIN_FMAS (512.0 * 1024.0)
+
+/* Fewer blocks than threads (small batches): each block by the whole team, one region per
+ * block, in three phases split over the threads: input channels, the 36 GEMMs, output
+ * channels (barriers between). Every element is computed by the same operations as in
+ * run_block, so the result does not depend on the thread count. Workspace: one block's
+ * buffers in the calling thread's scratch plus a lane buffer per further thread. */
+static lsk_status run_blocks_team(const wino_problem *p, size_t blocks, int nt) {
+    const size_t lanes_at = (workspace_bytes(p) + 63) / 64 * 64, lane_floats = 36 * p->block;
+    size_t bytes;
+    if (!lsk_mul_ok((size_t)nt - 1, lane_floats * sizeof(float), &bytes) || lanes_at > SIZE_MAX - bytes)
+        return LSK_ERR_OUT_OF_MEMORY;
+    char *ws = (char *)lsk_scratch(LSK_SCRATCH_CONV_COL, lanes_at + bytes);
+    if (!ws) return LSK_ERR_OUT_OF_MEMORY;
+    float *extra_lanes = (float *)(ws + lanes_at);
+    lsk_status status = LSK_OK;
+    for (size_t blk = 0; blk < blocks && status == LSK_OK; blk++) {
+        wino_block b;
+        block_setup(p, blk, (float *)ws, &b);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+        {
+            size_t t, team;
+            lsk_thread_slot(&t, &team);
+            float *lanes = t == 0 ? b.lanes : extra_lanes + (t - 1) * lane_floats;
+            block_input_channels(p, &b, p->cin * t / team, p->cin * (t + 1) / team, lanes);
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            lsk_note_status(&status, block_gemms(p, &b, 36 * t / team, 36 * (t + 1) / team));
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            block_output_channels(p, &b, p->cout * t / team, p->cout * (t + 1) / team, lanes);
+        }
+    }
+    return status;
+}
+
 static lsk_status wino_run(wino_problem *p) {
-    const size_t blocks = plan_blocks(p, lsk_region_threads());
+    const int nt = lsk_region_threads();
+    const size_t blocks = plan_blocks(p, nt);
+    const double fmas = 36.0 * (double)p->cout * (double)p->cin * (double)p->tiles;
+    if (nt > 1 && blocks < (size_t)nt && fmas >= LSK_WINO_TEAM_MIN_FMAS) return run_blocks_team(p, blocks, nt);
     /* Blocks over the threads; with fewer blocks than threads they run on the caller. */
     return lsk_conv_run_items(blocks, workspace_bytes(p), run_block, p);
 }
@@ -380,7 +475,7 @@ lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float
     const lsk_conv2d_desc *d = &g->d;
     const size_t cc = d->out_channels * d->in_channels;
     wino_wgrad q = {{d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo, d->pad_h,
-                     d->pad_w, 0, 0, 0, 0, x, NULL, NULL, 0, NULL, 0, lsk_wino_get_config(lsk_active_isa())},
+                     d->pad_w, 0, 0, 0, 0, x, NULL, NULL, 0, NULL, 0, lsk_wino_get_config(lsk_active_isa()), NULL},
                     dy, cc, round_lanes(cc), db != NULL};
     /* tiles and block size as the forward pass */
     wino_problem *pp = &q.p;
@@ -442,7 +537,7 @@ lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *
     const float *u = filter_lookup(w, d->out_channels, d->in_channels, 0, &us);
     if (!u) return LSK_ERR_OUT_OF_MEMORY;
     wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
-                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, us, y, 0, lsk_wino_get_config(lsk_active_isa())};
+                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, us, y, 0, lsk_wino_get_config(lsk_active_isa()), NULL};
     return wino_run(&p);
 }
 
@@ -453,11 +548,11 @@ lsk_status lsk_conv_winograd_filter_prepare(float *u, const float *w, size_t cou
 }
 
 lsk_status lsk_conv_winograd_fwd_prepared(const lsk_conv_geom *g, float *y, const float *x, const float *u,
-                                          const float *b) {
+                                          const float *b, const lsk_conv_epilogue *ep) {
     const lsk_conv2d_desc *d = &g->d;
     wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
                       d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, round_lanes(d->out_channels * d->in_channels), y, 0,
-                      lsk_wino_get_config(lsk_active_isa())};
+                      lsk_wino_get_config(lsk_active_isa()), ep};
     return wino_run(&p);
 }
 
@@ -470,6 +565,6 @@ lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const f
     if (!u) return LSK_ERR_OUT_OF_MEMORY;
     wino_problem p = {d->batch, d->out_channels, g->ho, g->wo, d->in_channels, d->in_height, d->in_width,
                       2 - d->pad_h, 2 - d->pad_w, 0, 0, 0, 0, dy, u, NULL, us, dx, accumulate,
-                      lsk_wino_get_config(lsk_active_isa())};
+                      lsk_wino_get_config(lsk_active_isa()), NULL};
     return wino_run(&p);
 }

@@ -124,9 +124,9 @@ static lsk_status run_node(lsk_model_context *c, const rt_node *n, size_t batch)
         return lsk_channel_affine_fwd(y, x, n->w, n->b, batch, xs->c, hw, n->relu);
     case OP_CONV: {
         lsk_conv2d_desc d = {batch, xs->c, xs->h, xs->w, ys->c, n->kernel, n->kernel, n->stride, n->stride, n->pad, n->pad, n->groups};
-        s = lsk_conv2d_fwd_prepared(&d, y, x, n->w, n->wino_u, n->b);
-        if (s == LSK_OK && n->residual >= 0) s = lsk_add_fwd(y, y, c->values[n->residual], ycount);
-        break;
+        /* residual add and ReLU fused into the convolution's pass */
+        const lsk_conv_epilogue ep = {n->residual >= 0 ? c->values[n->residual] : NULL, n->relu};
+        return lsk_conv2d_fwd_prepared(&d, y, x, n->w, n->wino_u, n->b, &ep);
     }
     case OP_MAXPOOL:
     case OP_AVGPOOL: {

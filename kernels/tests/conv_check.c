@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "conv_check.h"
+#include "../conv/conv-internal.h"
 
 static size_t out_dim(size_t in, size_t k, size_t s, size_t p) { return (in + 2 * p - k) / s + 1; }
 
@@ -81,6 +82,15 @@ void lsk_tconv_check_case(lsk_tctx *t, const lsk_conv2d_desc *dp, int idx, int b
     snprintf(what, sizeof what, "case %d oracles accept the descriptor", idx);
     lsk_tcheck(t, ok, what);
 
+    /* The runtime's fused epilogue (lsk_conv2d_fwd_prepared): + residual, then ReLU. Oracle
+     * max(y_b + r, 0); magnitude + |r| (ReLU is 1-Lipschitz: the bound still holds). */
+    float *res = lsk_talloc(ny), *y_res = lsk_talloc(ny), *y_relu = lsk_talloc(ny), *my_r = lsk_talloc(ny);
+    lsk_trand_fill(t, res, ny, -1.0f, 1.0f);
+    for (size_t i = 0; i < ny; i++) {
+        y_res[i] = y_b[i] + res[i];
+        y_relu[i] = y_res[i] > 0.0f ? y_res[i] : 0.0f;
+        my_r[i] = my_b[i] + fabsf(res[i]);
+    }
     float *gy = lsk_talloc(ny), *gdx = lsk_talloc(nx), *gdw = lsk_talloc(nw), *gdb = lsk_talloc(nb);
     float *gdw2 = lsk_talloc(nw);
     float *gdw1 = lsk_talloc(nw); /* bwd_weight with 1 thread, per ISA */
@@ -101,6 +111,12 @@ void lsk_tconv_check_case(lsk_tctx *t, const lsk_conv2d_desc *dp, int idx, int b
             RUN_CHECK(lsk_conv2d_fwd(&d, gy, x, w, b), "fwd+bias", gy, y_b, my_b, ny, t_fwd);
             lsk_tfill_nan(gy, ny);
             RUN_CHECK(lsk_conv2d_fwd(&d, gy, x, w, NULL), "fwd", gy, y_n, my_n, ny, t_fwd);
+            for (int relu = 0; relu <= 1; relu++) {
+                const lsk_conv_epilogue ep = {res, relu};
+                lsk_tfill_nan(gy, ny);
+                RUN_CHECK(lsk_conv2d_fwd_prepared(&d, gy, x, w, NULL, b, &ep), relu ? "fwd+bias+residual+relu" : "fwd+bias+residual",
+                          gy, relu ? y_relu : y_res, my_r, ny, t_fwd);
+            }
             lsk_tfill_nan(gdx, nx);
             RUN_CHECK(lsk_conv2d_bwd_data(&d, gdx, dy, w, 0), "bwd_data acc=0", gdx, dx_0, mdx_0, nx, t_bd);
             memcpy(gdx, dx0, nx * sizeof(float));
@@ -154,7 +170,7 @@ void lsk_tconv_check_case(lsk_tctx *t, const lsk_conv2d_desc *dp, int idx, int b
 
     float *bufs[] = {x, w, b, dy, ax, aw, ab, ady, dx0, dw0, db0, adx0, adw0, adb0, y_b, y_n, my_b, my_n,
                      dx_0, dx_1, mdx_0, mdx_1, dw_0, dw_1, mdw_0, mdw_1, db_0, db_1, mdb_0, mdb_1,
-                     gy, gdx, gdw, gdb, gdw2, gdw1};
+                     gy, gdx, gdw, gdb, gdw2, gdw1, res, y_res, y_relu, my_r};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) lsk_tfree(bufs[i]);
 }
 

@@ -27,6 +27,11 @@ static const conv_case k_cases[] = {
     {3, 3, 7, 5, 13, 3, 3, 1, 1, 1, 1, 1},    /* 3x3 pad 1, prime sizes */
     {3, 3, 17, 16, 5, 3, 3, 1, 1, 1, 1, 1},   /* 3x3 pad 1, one image per GEMM */
     {1, 13, 9, 11, 5, 3, 3, 2, 2, 1, 1, 1},   /* 3x3 stride 2, batch 1 */
+    /* batch-1 inference shapes above the split limit (512K FMAs): each image's output cut
+     * over 2 threads by rows (im2col) or channels (1x1) */
+    {1, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1},   /* resnet20's last stage (GEMM: 4 tiles) */
+    {1, 37, 9, 11, 61, 3, 3, 2, 2, 1, 1, 1},  /* stride 2, odd sizes */
+    {1, 58, 16, 16, 61, 1, 1, 1, 1, 0, 0, 1}, /* 1x1: channel ranges, 61 = 7*8 + 5 */
     {2, 4, 7, 5, 3, 5, 5, 1, 1, 2, 2, 1},     /* 5x5 pad 2 */
     {3, 2, 11, 13, 4, 5, 5, 3, 3, 2, 2, 1},   /* 5x5 stride 3 */
     {3, 5, 6, 7, 7, 1, 3, 1, 1, 0, 1, 1},     /* 1x3 */

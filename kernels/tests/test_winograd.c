@@ -54,7 +54,8 @@ static const wino_case k_cases[] = {
     {3, 4, 31, 31, 4, 1, 1},   /* 192 tiles: several blocks, blocks across images */
     {1, 16, 12, 12, 16, 1, 1}, /* training-like channel counts */
     {2, 33, 10, 9, 20, 1, 1},
-    {2, 64, 8, 8, 64, 1, 1},
+    {2, 64, 8, 8, 64, 1, 1},   /* 8 tiles: one block for the whole team (2 threads) */
+    {1, 32, 16, 16, 33, 1, 1}, /* batch-1 inference map: 16 tiles, the team path */
     {1, 3, 31, 31, 16, 1, 1},  /* RGB stem */
 };
 
@@ -247,6 +248,10 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
     float *y_b = lsk_talloc(ny), *y_n = lsk_talloc(ny), *y_cut = lsk_talloc(ny), *mag_y = lsk_talloc(ny);
     float *abs_b = lsk_talloc(ny), *dx_0 = lsk_talloc(nx), *dx_1 = lsk_talloc(nx), *mag_dx = lsk_talloc(nx);
     float *abs_dx0 = lsk_talloc(nx);
+    /* The runtime's fused epilogue: + residual (then ReLU); oracle max(y_b + r, 0), bound
+     * extra |b| + |r|. */
+    float *res = lsk_talloc(ny), *y_res = lsk_talloc(ny), *y_relu = lsk_talloc(ny), *abs_br = lsk_talloc(ny);
+    lsk_trand_fill(t, res, ny, -1.0f, 1.0f);
     int ok = lsk_ref_conv2d_fwd(&d, y_b, x, w, b) == LSK_OK && lsk_ref_conv2d_fwd(&d, y_n, x, w, NULL) == LSK_OK;
     ok = ok && lsk_ref_conv2d_fwd(&d, y_cut, x, w_cut, NULL) == LSK_OK;
     ok = ok && lsk_ref_conv2d_bwd_data(&d, dx_0, dy, w, 0) == LSK_OK;
@@ -259,6 +264,11 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
     flip_transpose(wt, w, c->cout, c->cin);
     wino_magnitude(mag_dx, dy, wt, c->batch, c->cout, ho, wo, c->cin, 2 - c->ph, 2 - c->pw);
     for (size_t i = 0; i < ny; i++) abs_b[i] = fabsf(b[(i / (ho * wo)) % c->cout]);
+    for (size_t i = 0; i < ny; i++) {
+        y_res[i] = y_b[i] + res[i];
+        y_relu[i] = y_res[i] > 0.0f ? y_res[i] : 0.0f;
+        abs_br[i] = abs_b[i] + fabsf(res[i]);
+    }
     lsk_tabs_copy(abs_dx0, dx0, nx);
     /* The check is sharp enough to see one missing tap (it must fail against the full oracle). */
     snprintf(what, sizeof what, "winograd case %d: a zeroed tap exceeds the bound", idx);
@@ -313,13 +323,20 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
             fill_nan(gy, ny);
             snprintf(what, sizeof what, "winograd fwd prepared filters %s", tag);
             if (lsk_tcheck(t, lsk_conv_winograd_filter_prepare(u, w, c->cout, c->cin) == LSK_OK &&
-                                  lsk_conv2d_fwd_prepared(&d, gy, x, w, u, b) == LSK_OK,
+                                  lsk_conv2d_fwd_prepared(&d, gy, x, w, u, b, NULL) == LSK_OK,
                            what))
                 check(t, what, gy, y_b, mag_y, abs_b, ny, c->cin);
+            for (int relu = 0; relu <= 1; relu++) {
+                const lsk_conv_epilogue ep = {res, relu};
+                fill_nan(gy, ny);
+                snprintf(what, sizeof what, "winograd fwd prepared + residual%s %s", relu ? " + relu" : "", tag);
+                if (lsk_tcheck(t, lsk_conv2d_fwd_prepared(&d, gy, x, w, u, b, &ep) == LSK_OK, what))
+                    check(t, what, gy, relu ? y_relu : y_res, mag_y, abs_br, ny, c->cin);
+            }
             fill_nan(gy, ny);
             snprintf(what, sizeof what, "winograd fwd prepared filters are used %s", tag);
             lsk_tcheck(t, lsk_conv_winograd_filter_prepare(u, w_cut, c->cout, c->cin) == LSK_OK &&
-                              lsk_conv2d_fwd_prepared(&d, gy, x, w, u, NULL) == LSK_OK &&
+                              lsk_conv2d_fwd_prepared(&d, gy, x, w, u, NULL, NULL) == LSK_OK &&
                               count_outside(gy, y_n, mag_y, NULL, ny, c->cin, NULL, 0) > 0,
                        what);
             fill_nan(gdx, nx);
@@ -368,7 +385,8 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
     lsk_set_num_threads(0);
 
     float *bufs[] = {x, w, b, dy, dx0, wt, w_cut, y_b, y_n, y_cut, mag_y, abs_b, dx_0, dx_1, mag_dx, abs_dx0, gy, gdx,
-                     dw_0, dw_1, dw0, mag_dw, abs_dw0, dw_cut, x_cut, db_0, mag_db, gdw, gdb, u};
+                     dw_0, dw_1, dw0, mag_dw, abs_dw0, dw_cut, x_cut, db_0, mag_db, gdw, gdb, u, res, y_res, y_relu,
+                     abs_br};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) lsk_tfree(bufs[i]);
 }
 

@@ -12,6 +12,12 @@ tools/peer/cifar_models.py's same architecture (parameter counts equal) under
 torch.inference_mode(), in its faster layout (channels_last or contiguous, measured), with the
 tuned glibc malloc of docs/benchmarks.md. Pause the experiment queue first.
 
+OpenMP wait policy: ours and PyTorch (both GNU OpenMP) run with OMP_WAIT_POLICY=active unless
+--omp-wait says otherwise: ONNX Runtime's own thread pool spins between operators by default,
+and with libgomp's default (spin a while, then sleep) a 2-thread batch-1 run on this 2-vCPU VM
+fell, in some processes, into waking the worker from sleep at every operator (ShuffleV2:
+1.3 ms or 3.2 ms per image from run to run; active: 1.3 ms every run; docs/model-format.md).
+
     python3 tools/bench/infer_bench.py [--models resnet20,...] [--threads 1,2] [--rounds 3]
         [--python /tmp/tv/bin/python]   (a venv with torch, onnxruntime, numpy)
 """
@@ -80,11 +86,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--python", default="/tmp/tv/bin/python")
     ap.add_argument("--binary", default=os.path.join(REPO, ".build/release/lsskd"))
+    ap.add_argument("--omp-wait", default="active", help="OMP_WAIT_POLICY for ours and PyTorch ('' = libgomp's default)")
     a = ap.parse_args()
     run(["make", "-s", "-C", "kernels", "build/infer_bench"])
     bench = os.path.join(REPO, "kernels/build/infer_bench")
     cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     env = dict(os.environ, GLIBC_TUNABLES=MALLOC)
+    if a.omp_wait:
+        env["OMP_WAIT_POLICY"] = a.omp_wait
     with tempfile.TemporaryDirectory() as d:
         files = {}
         for m in a.models.split(","):
@@ -94,7 +103,8 @@ def main():
             run([a.binary, "export", f"{d}/{m}/checkpoint.lsk", "--format", "onnx", "--output", f"{d}/{m}.onnx"])
             files[m] = (f"{d}/{m}.lskm", f"{d}/{m}.onnx")
         isa = json.loads(run([bench, files[a.models.split(",")[0]][0], "1", "3", "1"]))["isa"]
-        print(f"CPU: {cpu}; our ISA: {isa}; {a.rounds} rounds, medians")
+        print(f"CPU: {cpu}; our ISA: {isa}; {a.rounds} rounds, medians; OMP_WAIT_POLICY={a.omp_wait or '(default)'} "
+              f"for ours and PyTorch")
         print(f"{'model':12} {'batch':>5} {'thr':>3} {'ours ms':>9} {'torch ms':>9} {'ort ms':>9} {'ours/torch':>10} {'ours/ort':>9}  weights+arena")
         rows = []
         for m in a.models.split(","):
@@ -104,7 +114,7 @@ def main():
                     o, p, r = [], [], []
                     info = {}
                     for _ in range(a.rounds):
-                        info = json.loads(run([bench, files[m][0], str(batch), str(iters), str(t)]))
+                        info = json.loads(run([bench, files[m][0], str(batch), str(iters), str(t)], env=env))
                         o.append(info["median_ms"])
                         pt = json.loads(run([a.python, "-c", PEER, m, files[m][1], str(batch), str(t), str(iters), "torch"], env=env))
                         p.append(pt["median_ms"])
@@ -123,7 +133,8 @@ def main():
         sizes = [os.path.getsize(f"{d}/{n}") for n in ("empty", "with_runtime")]
         print(f"static program (gcc -O2 -static -s: stripped, OpenMP included): {sizes[0]} bytes empty, {sizes[1]} with the runtime "
               f"(tools/runtime_logits.c): the runtime and the kernels add {sizes[1] - sizes[0]} bytes")
-        print("JSON " + json.dumps({"cpu": cpu, "isa": isa, "rows": rows, "static_bytes_added": sizes[1] - sizes[0]}))
+        print("JSON " + json.dumps({"cpu": cpu, "isa": isa, "omp_wait_policy": a.omp_wait, "rows": rows,
+                                    "static_bytes_added": sizes[1] - sizes[0]}))
 
 
 if __name__ == "__main__":
