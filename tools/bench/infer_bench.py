@@ -2,8 +2,8 @@
 """Inference speed of the C runtime (include/lsk_model.h) against PyTorch eval and ONNX Runtime
 on the same model, in one run (issue 12): batch-1 latency and batch-64 throughput, 1 and 2
 threads, interleaved rounds (ours, torch, ort, ours, ...), medians. Prints the CPU model and our
-ISA first, then per (model, batch, threads): milliseconds per batch of each, the ratios, and our
-weight and arena bytes; then the bytes the runtime adds to a statically linked program.
+ISA first, then per (model, batch, threads): milliseconds per batch of each (median of the rounds,
+and each one's best round), the ratios, and our weight and arena bytes; then the bytes the runtime adds to a statically linked program.
 
 Models: resnet20, wrn_16_2, ShuffleV2, MobileNetV2 (100 classes, 3x32x32). Ours and ONNX
 Runtime run the file `lsskd export` writes (lskm and --format onnx of one checkpoint: a
@@ -120,9 +120,12 @@ def main():
                         p.append(pt["median_ms"])
                         r.append(json.loads(run([a.python, "-c", PEER, m, files[m][1], str(batch), str(t), str(iters), "ort"], env=env))["median_ms"])
                     mo, mp, mr = statistics.median(o), statistics.median(p), statistics.median(r)
+                    bo, bp, br = min(o), min(p), min(r)  # each one's best round (the VM's quiet moments)
                     rows.append({"model": m, "batch": batch, "threads": t, "ours_ms": mo, "torch_ms": mp, "ort_ms": mr,
+                                 "ours_best_ms": bo, "torch_best_ms": bp, "ort_best_ms": br, "rounds": {"ours": o, "torch": p, "ort": r},
                                  "torch_layout": pt["layout"], "weight_bytes": info["weight_bytes"], "arena_bytes": info["arena_bytes"]})
                     print(f"{m:12} {batch:5} {t:3} {mo:9.3f} {mp:9.3f} {mr:9.3f} {mo / mp:10.2f} {mo / mr:9.2f}  "
+                          f"best rounds {bo:.3f} / {bp:.3f} / {br:.3f} ms: {bo / bp:.2f} {bo / br:.2f}  "
                           f"{info['weight_bytes'] / 1e6:.2f} MB + {info['arena_bytes'] / 1e6:.2f} MB  (torch {pt['layout']})", flush=True)
         # Bytes the runtime adds to a static program: the same program with and without its calls.
         src = os.path.join(d, "empty.c")
