@@ -109,8 +109,8 @@ lsk_conv_policy lsk_conv_get_policy(void);
 
 /* What the inference runtime fuses into a forward convolution: y = conv(x) + b (+ residual)
  * (then max(., 0) with relu). Each algorithm applies it to every piece of y it has just
- * written, on the thread that wrote it, while the piece is still in L1/L2: a separate add and
- * ReLU pass would stream the whole output twice more (measured: docs/model-format.md). */
+ * written, on the thread that wrote it, while the piece is still in L1/L2, instead of a
+ * separate add and ReLU pass over the whole output each. */
 typedef struct lsk_conv_epilogue {
     const float *residual; /* same shape as y, or NULL */
     int relu;
@@ -121,7 +121,8 @@ void lsk_conv_epilogue_apply(const lsk_conv_epilogue *ep, float *y, size_t offse
 /* Winograd F(4x4,3x3) (ops/winograd.c). applies: 3x3, stride 1, groups 1 (bwd_data also
  * pad <= 2); fwd, bwd_data and bwd_weight. Inputs already validated. */
 int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass);
-lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b);
+lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b,
+                                 const lsk_conv_epilogue *ep);
 lsk_status lsk_conv_winograd_bwd_data(const lsk_conv_geom *g, float *dx, const float *dy, const float *w,
                                       int accumulate);
 lsk_status lsk_conv_winograd_bwd_weight(const lsk_conv_geom *g, float *dw, float *db, const float *dy, const float *x,

@@ -158,7 +158,7 @@ typedef struct fwd_problem {
     int direct;                   /* 1x1, stride 1, pad 0: the image is its own column matrix */
     int accumulate;               /* 1: y += conv */
     size_t band;                  /* output rows per im2col + GEMM step */
-    size_t parts;                 /* items per (image, group): row (1x1: pixel) ranges */
+    size_t parts;                 /* items per (image, group): row (1x1: channel) ranges */
     const lsk_conv_epilogue *ep;  /* fused residual add / ReLU, or NULL */
     const float *x;               /* [batch, cin, h, w] */
     const float *wt;              /* [groups, cout_g, k] */

@@ -145,14 +145,8 @@ lsk_conv_algo lsk_conv_choose_algo(const lsk_conv_geom *g, lsk_conv_pass pass) {
 static lsk_status conv_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *u,
                            const float *b, const lsk_conv_epilogue *ep) {
     const lsk_conv_algo algo = lsk_conv_choose_algo(g, LSK_CONV_FWD);
-    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4) {
-        if (u) return lsk_conv_winograd_fwd_prepared(g, y, x, u, b, ep);
-        const lsk_status s = lsk_conv_winograd_fwd(g, y, x, w, b);
-        if (s != LSK_OK || !ep) return s;
-        const size_t n = g->d.batch * g->d.out_channels * g->hw_out; /* not a runtime path: one pass after */
-        lsk_conv_epilogue_apply(ep, y, 0, n);
-        return LSK_OK;
-    }
+    if (algo == LSK_CONV_ALGO_WINOGRAD_F4X4)
+        return u ? lsk_conv_winograd_fwd_prepared(g, y, x, u, b, ep) : lsk_conv_winograd_fwd(g, y, x, w, b, ep);
     if (algo == LSK_CONV_ALGO_DEPTHWISE_DIRECT) return lsk_dwconv_fwd(g, y, x, w, b, ep);
     return lsk_conv_gemm_fwd(g, algo, y, x, w, b, ep);
 }

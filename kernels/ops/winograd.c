@@ -82,13 +82,6 @@ static int grow(float **buf, size_t *cap, size_t n) {
  * in lane a*cols + b. fwd: a = co, b = ci, taps as stored. bwd_data (flipped): a = ci,
  * b = co, taps reversed (w[co][ci][2-i][2-j]). Row stride us = round_lanes(cout*cin). */
 static lsk_status filter_transform_into(float *u, size_t cout, size_t cin, int flipped, const float *w,
-                                       const lsk_wino_config *cfg, size_t us);
-
-static lsk_status filter_transform(const wino_filter_entry *e, const float *w, const lsk_wino_config *cfg, size_t us) {
-    return filter_transform_into(e->u, e->cout, e->cin, e->flipped, w, cfg, us);
-}
-
-static lsk_status filter_transform_into(float *u, size_t cout, size_t cin, int flipped, const float *w,
                                        const lsk_wino_config *cfg, size_t us) {
     /* The weights one filter per lane, [9][us], in the calling thread's AUX scratch (free
      * again once U is made). */
@@ -122,6 +115,11 @@ static lsk_status filter_transform_into(float *u, size_t cout, size_t cin, int f
         if (l1 > l0) cfg->filter(stage + l0, us, u + l0, us, l1 - l0);
     }
     return LSK_OK;
+}
+
+/* U of a cache entry's weights, into its buffer. */
+static lsk_status filter_transform(const wino_filter_entry *e, const float *w, const lsk_wino_config *cfg, size_t us) {
+    return filter_transform_into(e->u, e->cout, e->cin, e->flipped, w, cfg, us);
 }
 
 /* The transformed filters of w for this call (from the cache, or made now). NULL: out of memory. */
@@ -531,14 +529,21 @@ int lsk_conv_winograd_applies(const lsk_conv_geom *g, lsk_conv_pass pass) {
     return 1; /* bwd_weight: the forward's tiles, any padding */
 }
 
-lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b) {
+/* The forward pass with transformed filters u (row stride us). */
+static lsk_status wino_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *u, size_t us, const float *b,
+                           const lsk_conv_epilogue *ep) {
     const lsk_conv2d_desc *d = &g->d;
-    size_t us;
-    const float *u = filter_lookup(w, d->out_channels, d->in_channels, 0, &us);
-    if (!u) return LSK_ERR_OUT_OF_MEMORY;
     wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
-                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, us, y, 0, lsk_wino_get_config(lsk_active_isa()), NULL};
+                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, us, y, 0, lsk_wino_get_config(lsk_active_isa()), ep};
     return wino_run(&p);
+}
+
+lsk_status lsk_conv_winograd_fwd(const lsk_conv_geom *g, float *y, const float *x, const float *w, const float *b,
+                                 const lsk_conv_epilogue *ep) {
+    size_t us;
+    const float *u = filter_lookup(w, g->d.out_channels, g->d.in_channels, 0, &us);
+    if (!u) return LSK_ERR_OUT_OF_MEMORY;
+    return wino_fwd(g, y, x, u, us, b, ep);
 }
 
 size_t lsk_conv_winograd_filter_floats(size_t cout, size_t cin) { return 36 * round_lanes(cout * cin); }
@@ -549,11 +554,7 @@ lsk_status lsk_conv_winograd_filter_prepare(float *u, const float *w, size_t cou
 
 lsk_status lsk_conv_winograd_fwd_prepared(const lsk_conv_geom *g, float *y, const float *x, const float *u,
                                           const float *b, const lsk_conv_epilogue *ep) {
-    const lsk_conv2d_desc *d = &g->d;
-    wino_problem p = {d->batch, d->in_channels, d->in_height, d->in_width, d->out_channels, g->ho, g->wo,
-                      d->pad_h, d->pad_w, 0, 0, 0, 0, x, u, b, round_lanes(d->out_channels * d->in_channels), y, 0,
-                      lsk_wino_get_config(lsk_active_isa()), ep};
-    return wino_run(&p);
+    return wino_fwd(g, y, x, u, round_lanes(g->d.out_channels * g->d.in_channels), b, ep);
 }
 
 /* dx = conv(dy, w'), w'[ci][co] = w[co][ci] flipped in both axes, padding 2 - pad, stride 1. */

@@ -332,6 +332,10 @@ static void run_case(lsk_tctx *t, const wino_case *c, int idx) {
                 snprintf(what, sizeof what, "winograd fwd prepared + residual%s %s", relu ? " + relu" : "", tag);
                 if (lsk_tcheck(t, lsk_conv2d_fwd_prepared(&d, gy, x, w, u, b, &ep) == LSK_OK, what))
                     check(t, what, gy, relu ? y_relu : y_res, mag_y, abs_br, ny, c->cin);
+                fill_nan(gy, ny); /* no prepared filters: the cached transform, same epilogue */
+                snprintf(what, sizeof what, "winograd fwd cached + residual%s %s", relu ? " + relu" : "", tag);
+                if (lsk_tcheck(t, lsk_conv2d_fwd_prepared(&d, gy, x, w, NULL, b, &ep) == LSK_OK, what))
+                    check(t, what, gy, relu ? y_relu : y_res, mag_y, abs_br, ny, c->cin);
             }
             fill_nan(gy, ny);
             snprintf(what, sizeof what, "winograd fwd prepared filters are used %s", tag);
