@@ -6,10 +6,13 @@
 #   dataset-fashion-mnist Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (main job)
 #   python3-venv          tools/test.sh puts the test-only Python packages (tensorboard, which reads
 #                         back the event files in a test) into the virtual environment .build/testenv
+#   libopenmpi-dev, openmpi-bin  MPI for data-parallel training (mpirun; the plugin
+#                         kernels/build/liblsskd_mpi.so is built here) and its tests
+#   iproute2              `ip netns`: the two test hosts of tools/test-mpi.sh
 #   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user-static: the C kernels' aarch64/NEON
 #     build and its test run under emulation (only with --cross)
 set -euo pipefail
-packages=(libomp-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist python3-venv)
+packages=(libomp-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist python3-venv libopenmpi-dev openmpi-bin iproute2)
 if [[ "${1:-}" == "--cross" ]]; then
   packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 fi
@@ -24,3 +27,5 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The MPI plugin that `mpirun ... lsskd train` loads (docs/distributed.md).
+make -s -C "$(dirname "$0")/../kernels" mpi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: C kernel suite (gcc build, no Swift), then `swift test` (whose
-# TensorBoard test reads event files back with the tensorboard package of .build/testenv).
+# TensorBoard test reads event files back with the tensorboard package of .build/testenv),
+# then the MPI data-parallel tests (tools/test-mpi.sh; builds the release binary if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only Python packages, in a virtual environment (never needed by the product):
@@ -14,3 +15,5 @@ if [[ ! -x .build/testenv/bin/python ]] || ! .build/testenv/bin/python -c "impor
 fi
 make -C kernels -j2 test
 swift test
+# Data-parallel training over MPI: K=2 against K=1, two hosts (network namespaces), a killed rank.
+tools/test-mpi.sh

@@ -30,6 +30,10 @@ public final class BatchLoader: @unchecked Sendable {
     public let seed: UInt64
     /// Applied on the loader's thread after normalisation (``Augmentation/none``: off).
     public let augmentation: Augmentation
+    /// Data-parallel training: ``forEachBatch(epoch:_:)`` passes only this rank's rows of each
+    /// batch (the whole batch is assembled and augmented first, so a share is exactly those
+    /// rows of what one process would train on). nil: whole batches.
+    public var shard: BatchShard?
 
     private let queue = DispatchQueue(label: "lsskd.batch-loader")
 
@@ -118,7 +122,11 @@ public final class BatchLoader: @unchecked Sendable {
 
     private func prefetch(order: [Int], batch b: Int, epoch: Int) -> Pending {
         let pending = Pending()
-        queue.async { [self] in pending.fulfil(makeBatch(order: order, batch: b, epoch: epoch)) }
+        let shard = self.shard
+        queue.async { [self] in
+            let whole = makeBatch(order: order, batch: b, epoch: epoch)
+            pending.fulfil(shard.map { whole.rows($0.rows(of: whole.labels.count)) } ?? whole)
+        }
         return pending
     }
 
@@ -128,5 +136,42 @@ public final class BatchLoader: @unchecked Sendable {
         private var batch: Batch?
         func fulfil(_ b: Batch) { batch = b; ready.signal() }
         func wait() -> Batch { ready.wait(); return batch! }
+    }
+}
+
+/// Rank `rank` of `size` in data-parallel training: which rows of a batch it trains on.
+public struct BatchShard: Sendable, Equatable {
+    public let rank: Int
+    public let size: Int
+    public init(rank: Int, size: Int) {
+        precondition(size > 0 && rank >= 0 && rank < size, "rank \(rank) of \(size)")
+        self.rank = rank
+        self.size = size
+    }
+    /// Rows [n·rank/size, n·(rank+1)/size) of a batch of `n` rows (contiguous, in order: the
+    /// shares of all ranks, concatenated in rank order, are the batch).
+    public func rows(of n: Int) -> Range<Int> { (n * rank / size)..<(n * (rank + 1) / size) }
+}
+
+extension Batch {
+    /// Rows `range` of the batch, copied (images, labels, indices, CutMix partners' labels).
+    public func rows(_ range: Range<Int>) -> Batch {
+        let n = labels.count
+        precondition(range.lowerBound >= 0 && range.upperBound <= n, "rows \(range) of a batch of \(n)")
+        let perRow = n > 0 ? images.count / n : 0
+        var shape = images.shape
+        shape[0] = range.count
+        var sub = Tensor(uninitialized: shape)
+        if range.count > 0 {
+            sub.withUnsafeMutableBufferPointer { dst in
+                images.withUnsafeBufferPointer { src in
+                    dst.baseAddress!.update(from: src.baseAddress! + range.lowerBound * perRow, count: range.count * perRow)
+                }
+            }
+        }
+        var out = Batch(images: sub, labels: Array(labels[range]), indices: Array(indices[range]))
+        out.labelsB = labelsB.map { Array($0[range]) }
+        out.lambda = lambda
+        return out
     }
 }

@@ -285,6 +285,8 @@ public final class LSSKD: TrainingMethod {
         return out
     }
 
+    public var replicatedMemories: [ReplicatedRows] { (finalMemory.map { [$0] } ?? []) + branchMemories }
+
     public func stateDict() -> [(String, Tensor)] {
         guard let finalMemory else { return [] }
         var out = finalMemory.stateDict(prefix: "memory.final")

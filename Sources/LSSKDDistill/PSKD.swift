@@ -52,5 +52,7 @@ public final class PSKD: TrainingMethod {
 
     public func stateDict() -> [(String, Tensor)] { memory.stateDict(prefix: "memory.final") }
 
+    public var replicatedMemories: [ReplicatedRows] { [memory] }
+
     public func loadStateDict(_ state: [String: Tensor]) throws { try memory.load(state, prefix: "memory.final") }
 }

@@ -22,7 +22,7 @@ public enum MemoryPrecision: String, CaseIterable, Sendable {
 /// the four rotations of one image contiguous) and a flag saying whether it was ever
 /// written: a sample never seen yet (epoch 0, or dropped by `dropLast` every epoch so far)
 /// has no prediction, and its soft target falls back to the one-hot label.
-public final class PredictionMemory {
+public final class PredictionMemory: ReplicatedRows {
     /// Rows: the number of samples the memory holds.
     public let samples: Int
     public let width: Int
@@ -101,6 +101,29 @@ public final class PredictionMemory {
         switch precision {
         case .half: half.withUnsafeMutableBufferPointer { h in for k in 0..<width { h[base + k] = HalfPrecision.bits(values[k]) } }
         case .fp32: single.withUnsafeMutableBufferPointer { s in (s.baseAddress! + base).update(from: values, count: width) }
+        }
+        written[r] = 1
+    }
+
+    // MARK: Rows as bytes (data-parallel replication)
+
+    public var rowByteCount: Int { width * (precision == .half ? 2 : 4) }
+
+    public func copyRow(_ sample: Int, to out: UnsafeMutableRawPointer) -> Bool {
+        let r = row(of: sample)
+        guard written[r] != 0 else { return false }
+        switch precision {
+        case .half: half.withUnsafeBytes { out.copyMemory(from: $0.baseAddress! + r * width * 2, byteCount: width * 2) }
+        case .fp32: single.withUnsafeBytes { out.copyMemory(from: $0.baseAddress! + r * width * 4, byteCount: width * 4) }
+        }
+        return true
+    }
+
+    public func storeRow(_ sample: Int, from bytes: UnsafeRawPointer) {
+        let r = row(of: sample)
+        switch precision {
+        case .half: half.withUnsafeMutableBytes { ($0.baseAddress! + r * width * 2).copyMemory(from: bytes, byteCount: width * 2) }
+        case .fp32: single.withUnsafeMutableBytes { ($0.baseAddress! + r * width * 4).copyMemory(from: bytes, byteCount: width * 4) }
         }
         written[r] = 1
     }

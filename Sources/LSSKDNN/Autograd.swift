@@ -66,6 +66,14 @@ public final class Variable {
     /// Marks the gradient stale; the buffer is kept and overwritten by the next backward.
     public func zeroGrad() { hasGradient = false }
 
+    /// The valid gradient in place (nil, `body` not called, when there is none): what
+    /// data-parallel training sums over ranks between the backward pass and the optimiser step.
+    @discardableResult
+    public func withMutableGradient<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R? {
+        guard hasGradient, gradStorage != nil else { return nil }
+        return try gradStorage!.withUnsafeMutableBufferPointer(body)
+    }
+
     /// Drops the gradient buffer (returns it to the pool).
     public func releaseGradient() { hasGradient = false; gradStorage = nil }
 

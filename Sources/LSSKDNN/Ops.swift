@@ -165,6 +165,10 @@ public func batchNorm(_ x: Variable, weight: Variable, bias: Variable, runningMe
     guard runningMean !== runningVar else { throw shapeError(op, "runningMean and runningVar must be distinct buffers") }
     var y = Tensor(uninitialized: x.shape)
     let xv = x.value, gamma = weight.value
+    if training, let group = BatchNormSync.group, group.size > 1 {
+        return try synchronisedBatchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                         group: group, momentum: momentum, eps: eps)
+    }
     if training {
         var mean = Tensor(uninitialized: [c]), invstd = Tensor(uninitialized: [c])
         try Kernels.batchNormForwardTraining(output: &y, saveMean: &mean, saveInvStd: &invstd,
@@ -423,6 +427,76 @@ public func argmaxRows(_ t: Tensor) -> [Int] {
             var best = 0
             for c in 1..<cols where p[r * cols + c] > p[r * cols + best] { best = c }
             return best
+        }
+    }
+}
+
+/// Training-mode batch norm over the rows of every rank of `group` (``BatchNormSync``): the
+/// forward normalises with the statistics of all ranks' rows (each rank's per-channel count,
+/// mean and M2, all-gathered and merged in rank order, so every rank gets the same bits), and
+/// the backward all-reduces `sum dy` and `sum dy * (x - mean)`, which the input gradient of a
+/// row needs from every row. The weight and bias gradients are this rank's part (from its own
+/// sums): the trainer's gradient all-reduce adds the parts up.
+func synchronisedBatchNorm(_ x: Variable, weight: Variable, bias: Variable, runningMean: Variable, runningVar: Variable,
+                           group: ProcessGroup, momentum: Float, eps: Float) throws -> Variable {
+    let (n, c) = (x.shape[0], x.shape[1])
+    let hw = x.shape.dropFirst(2).reduce(1, *)
+    let xv = x.value, gamma = weight.value
+    // [count, (mean, M2) per channel] of this rank, then of every rank.
+    var local = [Double](repeating: 0, count: 1 + 2 * c)
+    var stats = [Double](repeating: 0, count: 2 * c)
+    try Kernels.batchNormStatistics(&stats, input: xv, batch: n, channels: c, hw: hw)
+    local[0] = Double(n * hw)
+    local.replaceSubrange(1..., with: stats)
+    let k = group.size
+    var gathered = [Double](repeating: 0, count: k * (1 + 2 * c))
+    try local.withUnsafeBytes { send in
+        try gathered.withUnsafeMutableBytes { try group.allgather(send, into: $0) }
+    }
+    let record = 1 + 2 * c
+    var counts = [Double](repeating: 0, count: k)
+    var parts = [Double](repeating: 0, count: k * 2 * c)
+    for r in 0..<k {
+        counts[r] = gathered[r * record]
+        for j in 0..<(2 * c) { parts[r * 2 * c + j] = gathered[r * record + 1 + j] }
+    }
+    try Kernels.batchNormMergeStatistics(&stats, parts: parts, counts: counts, channels: c)
+    let total = counts.reduce(0, +)
+    var y = Tensor(uninitialized: x.shape)
+    var mean = Tensor(uninitialized: [c]), invstd = Tensor(uninitialized: [c])
+    try Kernels.batchNormForwardApply(output: &y, saveMean: &mean, saveInvStd: &invstd,
+                                      runningMean: &runningMean.value, runningVar: &runningVar.value,
+                                      input: xv, gamma: gamma, beta: bias.value, stats: stats, count: total,
+                                      batch: n, channels: c, hw: hw, momentum: momentum, eps: eps)
+    return Variable.record(y, inputs: [x, weight, bias]) { dy in
+        var sums = [Double](repeating: 0, count: 2 * c)
+        try Kernels.batchNormBackwardReduce(&sums, outputGradient: dy, input: xv, saveMean: mean, batch: n, channels: c, hw: hw)
+        var global = sums
+        try global.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
+        if weight.requiresGrad || bias.requiresGrad {
+            let accG = weight.requiresGrad ? weight.prepareGradient() : nil
+            let accB = bias.requiresGrad ? bias.prepareGradient() : nil
+            for acc in [false, true] where accG == acc || accB == acc {
+                var none: Tensor? = nil
+                var dg = accG == acc ? weight.takeGradient() : nil
+                var db = accB == acc ? bias.takeGradient() : nil
+                defer {
+                    if accG == acc { weight.restoreGradient(dg) }
+                    if accB == acc { bias.restoreGradient(db) }
+                }
+                try Kernels.batchNormBackwardApply(inputGradient: &none, gammaGradient: &dg, betaGradient: &db, sums: sums,
+                                                   count: total, outputGradient: dy, input: xv, gamma: gamma, saveMean: mean,
+                                                   saveInvStd: invstd, batch: n, channels: c, hw: hw, accumulate: acc)
+            }
+        }
+        if x.requiresGrad {
+            let acc = x.prepareGradient()
+            var dx = x.takeGradient()
+            defer { x.restoreGradient(dx) }
+            var none1: Tensor? = nil, none2: Tensor? = nil
+            try Kernels.batchNormBackwardApply(inputGradient: &dx, gammaGradient: &none1, betaGradient: &none2, sums: global,
+                                               count: total, outputGradient: dy, input: xv, gamma: gamma, saveMean: mean,
+                                               saveInvStd: invstd, batch: n, channels: c, hw: hw, accumulate: acc)
         }
     }
 }

@@ -281,6 +281,88 @@ public enum Kernels {
                                                 saveInvStd.pointer, batch, channels, hw, accumulate ? 1 : 0), op)
     }
 
+    // MARK: Batch normalisation in two halves (synchronised batch norm over ranks)
+
+    /// Per-channel mean and M2 of `x` `[batch, channels, hw]` into `stats` (`[channels][2]`).
+    public static func batchNormStatistics(_ stats: inout [Double], input x: Tensor, batch: Int, channels: Int, hw: Int) throws {
+        let op = "lsk_batchnorm_stats"
+        try need(x, try checkedProduct(op, batch, channels, hw), "input", op)
+        guard stats.count == 2 * channels else { throw KernelError(operation: op, status: .invalidArgument, detail: "stats must hold 2 x \(channels)") }
+        let rc = stats.withUnsafeMutableBufferPointer { lsk_batchnorm_stats($0.baseAddress, x.pointer, batch, channels, hw) }
+        try KernelError.check(rc, op)
+    }
+
+    /// Merges `counts.count` parts' statistics (`parts` `[parts][channels][2]`, each covering
+    /// `counts[p]` values per channel) into `stats` (`[channels][2]`), in part order.
+    public static func batchNormMergeStatistics(_ stats: inout [Double], parts: [Double], counts: [Double], channels: Int) throws {
+        let op = "lsk_batchnorm_stats_merge"
+        guard stats.count == 2 * channels, parts.count == 2 * channels * counts.count else {
+            throw KernelError(operation: op, status: .invalidArgument, detail: "stats [\(channels)][2], parts [\(counts.count)][\(channels)][2]")
+        }
+        let rc = stats.withUnsafeMutableBufferPointer { st in
+            parts.withUnsafeBufferPointer { pa in
+                counts.withUnsafeBufferPointer { co in lsk_batchnorm_stats_merge(st.baseAddress, pa.baseAddress, counts.count, co.baseAddress, channels) }
+            }
+        }
+        try KernelError.check(rc, op)
+    }
+
+    /// The training forward given statistics `stats` (`[channels][2]`: mean, M2) of `count`
+    /// values per channel (possibly all ranks'): `y`, `saveMean`, `saveInvStd`, running statistics.
+    public static func batchNormForwardApply(
+        output y: inout Tensor, saveMean: inout Tensor, saveInvStd: inout Tensor,
+        runningMean: inout Tensor, runningVar: inout Tensor,
+        input x: Tensor, gamma: Tensor, beta: Tensor, stats: [Double], count: Double,
+        batch: Int, channels: Int, hw: Int, momentum: Float, eps: Float) throws {
+        let op = "lsk_batchnorm_fwd_apply"
+        try need(runningMean, channels, "runningMean", op); try need(runningVar, channels, "runningVar", op)
+        try bnTrainChecks(op, y, saveMean, saveInvStd, x, gamma, beta, batch, channels, hw)
+        guard stats.count == 2 * channels else { throw KernelError(operation: op, status: .invalidArgument, detail: "stats must hold 2 x \(channels)") }
+        let (py, pm, pi) = (y.mutablePointer, saveMean.mutablePointer, saveInvStd.mutablePointer)
+        let (prm, prv) = (runningMean.mutablePointer, runningVar.mutablePointer)
+        let rc = stats.withUnsafeBufferPointer {
+            lsk_batchnorm_fwd_apply(py, pm, pi, prm, prv, x.pointer, gamma.pointer, beta.pointer, $0.baseAddress, count,
+                                    batch, channels, hw, momentum, eps)
+        }
+        try KernelError.check(rc, op)
+    }
+
+    /// Per-channel `sum dy` and `sum dy * (x - mean)` into `sums` (`[channels][2]`).
+    public static func batchNormBackwardReduce(_ sums: inout [Double], outputGradient dy: Tensor, input x: Tensor, saveMean: Tensor,
+                                               batch: Int, channels: Int, hw: Int) throws {
+        let op = "lsk_batchnorm_bwd_reduce"
+        let n = try checkedProduct(op, batch, channels, hw)
+        try need(x, n, "input", op); try need(dy, n, "outputGradient", op); try need(saveMean, channels, "saveMean", op)
+        guard sums.count == 2 * channels else { throw KernelError(operation: op, status: .invalidArgument, detail: "sums must hold 2 x \(channels)") }
+        let rc = sums.withUnsafeMutableBufferPointer {
+            lsk_batchnorm_bwd_reduce($0.baseAddress, dy.pointer, x.pointer, saveMean.pointer, batch, channels, hw)
+        }
+        try KernelError.check(rc, op)
+    }
+
+    /// The backward given (possibly all-reduced) `sums` of ``batchNormBackwardReduce`` over
+    /// `count` values per channel; each gradient output may be nil to skip it.
+    public static func batchNormBackwardApply(
+        inputGradient dx: inout Tensor?, gammaGradient dgamma: inout Tensor?, betaGradient dbeta: inout Tensor?,
+        sums: [Double], count: Double, outputGradient dy: Tensor, input x: Tensor, gamma: Tensor,
+        saveMean: Tensor, saveInvStd: Tensor, batch: Int, channels: Int, hw: Int, accumulate: Bool) throws {
+        let op = "lsk_batchnorm_bwd_apply"
+        let n = try checkedProduct(op, batch, channels, hw)
+        try need(x, n, "input", op); try need(dy, n, "outputGradient", op)
+        if let dx { try need(dx, n, "inputGradient", op) }
+        if let dgamma { try need(dgamma, channels, "gammaGradient", op) }
+        if let dbeta { try need(dbeta, channels, "betaGradient", op) }
+        try need(gamma, channels, "gamma", op)
+        try need(saveMean, channels, "saveMean", op); try need(saveInvStd, channels, "saveInvStd", op)
+        guard sums.count == 2 * channels else { throw KernelError(operation: op, status: .invalidArgument, detail: "sums must hold 2 x \(channels)") }
+        let (px, pg, pb) = (dx?.mutablePointer, dgamma?.mutablePointer, dbeta?.mutablePointer)
+        let rc = sums.withUnsafeBufferPointer {
+            lsk_batchnorm_bwd_apply(px, pg, pb, $0.baseAddress, count, dy.pointer, x.pointer, gamma.pointer, saveMean.pointer,
+                                    saveInvStd.pointer, batch, channels, hw, accumulate ? 1 : 0)
+        }
+        try KernelError.check(rc, op)
+    }
+
     // MARK: - Pooling (lsk_pool.h)
 
     /// `y[batch, channels] = mean over hw of x[batch, channels, hw]`.

@@ -48,6 +48,10 @@ public struct EpochMetrics: Codable, Sendable {
     /// keyed `"term>probe"` (e.g. `"feat>stage2"`), over the diagnosed steps of the epoch
     /// (``ClassifierTrainer/diagnoseEvery``); nil when not measured.
     public var gradientNorms: [String: Double]?
+    /// Data-parallel training: the number of ranks, and rank 0's seconds in the gradient
+    /// all-reduce during the epoch (nil for one process).
+    public var ranks: Int?
+    public var allreduceSeconds: Double?
 }
 
 /// Training stopped because the loss stopped being a number, or exploded.
@@ -142,6 +146,9 @@ public final class ClassifierTrainer {
     public private(set) var history: [EpochMetrics] = []
     /// Epochs already done (set by ``resume(from:)``); training continues from here.
     public private(set) var startEpoch = 0
+    /// Data-parallel training over a ``ProcessGroup`` (``enableDataParallel(group:syncBatchNorm:)``);
+    /// nil: one process.
+    public private(set) var dataParallel: DataParallel?
 
     /// - Parameter method: the training method (default: plain cross-entropy). Its
     ///   auxiliary modules' parameters join the optimiser after the model's, named `aux.<name>`.
@@ -157,6 +164,21 @@ public final class ClassifierTrainer {
         if let aux = method.auxiliary { parameters += aux.namedParameters().map { ("aux." + $0.0, $0.1) } }
         optimizer = try SGD(parameters: parameters, learningRate: config.schedule.learningRate(epoch: 0),
                             momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay)
+    }
+
+    /// Makes this trainer one rank of a data-parallel run over `group` (see ``DataParallel``):
+    /// it trains on its share of every global batch of `train.batchSize` rows, which must
+    /// divide into `group.size` shares of equal size, and only rank 0 evaluates, writes the
+    /// checkpoint and the metrics (the caller gives the other ranks no paths).
+    public func enableDataParallel(group: ProcessGroup, syncBatchNorm: Bool) throws {
+        guard train.batchSize % group.size == 0, train.dropLast else {
+            throw TrainingError("--batch \(train.batchSize) (the global batch) does not split into \(group.size) equal shares: use a multiple of the number of ranks")
+        }
+        var buffers = model.namedBuffers().map(\.1)
+        if let aux = method.auxiliary { buffers += aux.namedBuffers().map(\.1) }
+        dataParallel = DataParallel(group: group, syncBatchNorm: syncBatchNorm, parameters: optimizer.parameters.map(\.1),
+                                    buffers: buffers, memories: method.replicatedMemories, maxBatch: train.batchSize)
+        train.shard = BatchShard(rank: group.rank, size: group.size)
     }
 
     /// Cross-entropy (with CutMix mixing) of the default method; see ``CrossEntropyMethod``.
@@ -251,6 +273,12 @@ public final class ClassifierTrainer {
         }
         // The divergence reference: the first epoch's mean loss, or this run's first batch.
         var reference: Double? = history.first.map { abs($0.trainLoss) }
+        let dp = dataParallel
+        // Every rank starts from rank 0's weights (a resumed or freshly drawn model).
+        try dp?.broadcastState()
+        BatchNormSync.group = dp?.syncBatchNorm == true ? dp?.group : nil
+        defer { BatchNormSync.group = nil }
+        let isRoot = dp?.isRoot ?? true
         for epoch in startEpoch..<config.epochs {
             model.train()
             method.auxiliary?.train()
@@ -265,6 +293,8 @@ public final class ClassifierTrainer {
                 lr = config.schedule.learningRate(epoch: epoch, step: b, stepsPerEpoch: steps)
                 optimizer.learningRate = lr
                 optimizer.zeroGrad()
+                // Rows of the global batch b (a data-parallel rank holds its share of them).
+                let globalRows = min(train.batchSize, train.dataset.count - b * train.batchSize)
                 let out = try method.step(model: model, batch: batch, epoch: epoch, epochs: config.epochs)
                 guard !out.terms.isEmpty else { throw NonFiniteLossError(epoch: epoch, batch: b, value: .nan, term: "(none)") }
                 let n = Double(batch.labels.count)
@@ -286,15 +316,23 @@ public final class ClassifierTrainer {
                 if divergenceFactor > 0, let r = reference, abs(Double(value)) > divergenceFactor * max(r, 1e-3) {
                     throw NonFiniteLossError(epoch: epoch, batch: b, value: value, exploding: r, factor: divergenceFactor)
                 }
-                try loss.backward()
+                if let dp {
+                    // This share's mean loss weighted by its part of the global batch: the
+                    // ranks' gradients then sum to the gradient of the global mean.
+                    try (loss * (Float(batch.labels.count) / Float(globalRows))).backward()
+                    try dp.allreduceGradients()
+                } else {
+                    try loss.backward()
+                }
                 try optimizer.step()
+                try dp?.replicateMemories(share: batch, globalRows: globalRows)
                 lossSum += Double(value) * n
                 correct += topKCorrect(out.logits, labels: batch.labels).top1
                 seen += batch.labels.count
                 let now = Date()
                 if now.timeIntervalSince(lastReport) > progressInterval || b + 1 == steps {
                     lastReport = now
-                    let rate = Double(seen) / now.timeIntervalSince(start)
+                    let rate = Double(seen * (dp?.size ?? 1)) / now.timeIntervalSince(start)
                     let eta = Double(steps - b - 1) * Double(train.batchSize) / max(rate, 1e-9)
                     var line = String(format: "epoch %d  batch %d/%d  loss %.4f", epoch + 1, b + 1, steps, lossSum / Double(seen))
                     if termNames.count > 1 {
@@ -306,8 +344,21 @@ public final class ClassifierTrainer {
             }
             guard seen > 0 else { throw TrainingError("epoch \(epoch + 1) trained on 0 images") }
             try method.endEpoch(epoch, epochs: config.epochs)
+            var reduceSeconds: Double? = nil
+            if let dp {
+                // Epoch totals over all ranks (every rank has the same term names, in order).
+                var totals = [lossSum, Double(correct), Double(seen)] + termNames.map { termSums[$0]! }
+                try dp.sum(&totals)
+                lossSum = totals[0]
+                correct = Int(totals[1].rounded())
+                seen = Int(totals[2].rounded())
+                for (i, name) in termNames.enumerated() { termSums[name] = totals[3 + i] }
+                if !dp.syncBatchNorm { try dp.averageBuffers() }
+                try dp.broadcastState()
+                reduceSeconds = dp.takeReduceSeconds()
+            }
             let seconds = Date().timeIntervalSince(start)
-            let evaluating = (epoch + 1) % max(evalEvery, 1) == 0 || epoch + 1 == config.epochs
+            let evaluating = isRoot && ((epoch + 1) % max(evalEvery, 1) == 0 || epoch + 1 == config.epochs)
             let evalStart = Date()
             let testResult = evaluating ? try test.map { try evaluate(model, on: $0) } : nil
             let auxTop1 = evaluating ? (try test.map { try method.evaluateAuxiliary(model: model, on: $0) } ?? [:]) : [:]
@@ -319,7 +370,8 @@ public final class ClassifierTrainer {
                                  test: testResult, auxiliaryTop1: auxTop1.isEmpty ? nil : auxTop1, evalSet: evalSetName,
                                  seconds: seconds, imagesPerSecond: Double(seen) / seconds,
                                  evalSeconds: testResult == nil ? 0 : evalSeconds,
-                                 gradientNorms: diagnosed > 0 ? normSums.mapValues { $0 / Double(diagnosed) } : nil)
+                                 gradientNorms: diagnosed > 0 ? normSums.mapValues { $0 / Double(diagnosed) } : nil,
+                                 ranks: dp?.size, allreduceSeconds: reduceSeconds)
             // One epoch commit: the checkpoint (holding the history with this epoch) first,
             // then the metrics line; a crash in between leaves a line missing, which resume
             // restores from the checkpoint — never a line for an epoch the checkpoint lacks.

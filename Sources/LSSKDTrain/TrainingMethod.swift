@@ -52,6 +52,23 @@ public protocol TrainingMethod: AnyObject {
     /// Top-1 accuracy of each auxiliary classifier on the evaluation split, by name (LSSKD:
     /// `"branch1"`… with each class's M joint logits summed). Empty for methods without one.
     func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double]
+    /// Per-sample state a step writes and a later step reads (PS-KD's and LSSKD's prediction
+    /// memories). In data-parallel training each rank writes the rows of its share; the
+    /// trainer copies them to every rank after each step (``ReplicatedRows``), so that every
+    /// rank reads what one process would have written.
+    var replicatedMemories: [ReplicatedRows] { get }
+}
+
+/// Rows of per-sample state keyed by the stable dataset index (``Batch/indices``), copied
+/// between ranks as raw bytes (bit for bit: half-precision rows stay half).
+public protocol ReplicatedRows: AnyObject {
+    /// Bytes of one row as stored.
+    var rowByteCount: Int { get }
+    /// Copies `sample`'s row to `out` (rowByteCount bytes); false, nothing copied, if the row
+    /// was never written.
+    func copyRow(_ sample: Int, to out: UnsafeMutableRawPointer) -> Bool
+    /// Stores rowByteCount bytes as `sample`'s row and marks it written.
+    func storeRow(_ sample: Int, from bytes: UnsafeRawPointer)
 }
 
 extension TrainingMethod {
@@ -61,6 +78,7 @@ extension TrainingMethod {
     public func endEpoch(_ epoch: Int, epochs: Int) throws {}
     public func stateDict() -> [(String, Tensor)] { [] }
     public func evaluateAuxiliary(model: Module, on loader: BatchLoader) throws -> [String: Double] { [:] }
+    public var replicatedMemories: [ReplicatedRows] { [] }
     public func loadStateDict(_ state: [String: Tensor]) throws {
         guard state.isEmpty else {
             throw CheckpointError("checkpoint", "method \(name) keeps no state, but the checkpoint has \(state.keys.sorted())")

@@ -144,6 +144,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Stop as diverged when a batch loss exceeds F times the first loss (0: only NaN/infinity stops).")
     var divergenceFactor: Double = 1e4
 
+    @Flag(help: "Data-parallel runs (mpirun -np K): batch norm over the whole global batch (all ranks' rows) instead of each rank's share (docs/distributed.md).")
+    var syncBn = false
+
     func validate() throws {
         guard config == nil else { throw ValidationError("--config is expanded before parsing (use `lsskd train --config FILE`)") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
@@ -247,6 +250,7 @@ struct TrainCommand: ParsableCommand {
             "train-limit": "\(trainLimit)", "image-size": "\(imageSize)", "resize": resize, "channels": "\(channels)",
             "fraction": "\(fraction)", "eval-every": "\(evalEvery)", "seed": "\(seed)", "threads": "\(threads)",
             "out": out, "divergence-factor": "\(divergenceFactor)", "diagnose-grad-norms": "\(diagnoseGradNorms)",
+            "sync-bn": "\(syncBn)",
         ]
         if let t = teacher { o["teacher"] = t }
         if let v = valSplit { o["val-split"] = "\(v)" }
@@ -287,22 +291,60 @@ struct TrainCommand: ParsableCommand {
         return Array(args[..<i]) + expanded + rest
     }
 
+    /// Started by an MPI launcher with K > 1 ranks: this process is one rank of a data-parallel
+    /// run (docs/distributed.md). Any error on any rank ends the whole job at once with a
+    /// message naming the rank (the other ranks would wait for it in their next collective).
     func run() throws {
+        guard let k = MPIProcessGroup.launchedSize(), k > 1 else { return try train(group: nil) }
+        let group: MPIProcessGroup
+        do { group = try MPIProcessGroup() } catch {
+            // No MPI yet: every rank prints this and exits; mpirun ends the job.
+            throw CLIError("\(error)")
+        }
+        do {
+            try train(group: group)
+        } catch {
+            group.abort("\(error)")
+        }
+        group.finalize()
+    }
+
+    func train(group: ProcessGroup?) throws {
+        let isRoot = (group?.rank ?? 0) == 0
+        // Only rank 0 prints (errors of any rank are printed by the abort that names it).
+        func say(_ line: String, terminator: String = "\n") { if isRoot { print(line, terminator: terminator) } }
+        if let group, batch % group.size != 0 {
+            throw CLIError("--batch \(batch) is the global batch of the \(group.size) ranks and must be a multiple of \(group.size)")
+        }
         if threads > ProcessInfo.processInfo.activeProcessorCount {
-            print("warning: --threads \(threads) is more than the \(ProcessInfo.processInfo.activeProcessorCount) CPUs; using \(ProcessInfo.processInfo.activeProcessorCount)")
+            say("warning: --threads \(threads) is more than the \(ProcessInfo.processInfo.activeProcessorCount) CPUs; using \(ProcessInfo.processInfo.activeProcessorCount)")
             Runtime.threadCount = ProcessInfo.processInfo.activeProcessorCount
         } else {
             Runtime.threadCount = threads
         }
         let folder = RunFolder(path: out)
         // Refuse early what will be refused anyway; nothing is written before the data and
-        // the model are validated.
-        try folder.checkUsable(resume: resume, overwrite: overwrite)
+        // the model are validated. Only rank 0 touches the run folder.
+        if isRoot { try folder.checkUsable(resume: resume, overwrite: overwrite) }
         var record = RunRecord(options: recordedOptions(), tool: "lsskd \(LSSKDCommand.version)", data: try data.identity(),
                                cpu: RunFolder.cpuModel(), isa: "\(Runtime.isa)", created: ISO8601DateFormatter().string(from: Date()))
         var resumed: ModelArchive? = nil
         if resume {
-            let archive = try ModelArchive.read(from: folder.checkpoint.path)
+            // Rank 0 reads the checkpoint and sends its bytes to the other ranks (which need
+            // no access to the run folder).
+            let archive: ModelArchive
+            if let group {
+                var bytes = [UInt8]()
+                if isRoot {
+                    // A file that cannot be read still throws the reader's own error.
+                    _ = try ModelArchive.read(from: folder.checkpoint.path)
+                    bytes = [UInt8](try Data(contentsOf: folder.checkpoint))
+                }
+                bytes = try group.broadcast(bytes, root: 0)
+                archive = try ModelArchive(TensorArchive.decode(Data(bytes), path: folder.checkpoint.path), file: folder.checkpoint.path)
+            } else {
+                archive = try ModelArchive.read(from: folder.checkpoint.path)
+            }
             if let saved = archive.runRecord {
                 let differences = saved.resultDifferences(to: record, defaults: (try? TrainCommand.parse([]))?.recordedOptions() ?? [:])
                 guard differences.isEmpty else {
@@ -312,7 +354,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 record.created = saved.created
             } else {
-                print("warning: \(folder.checkpoint.path) predates run records (format \(archive.fileVersion)); its options cannot be checked against this command")
+                say("warning: \(folder.checkpoint.path) predates run records (format \(archive.fileVersion)); its options cannot be checked against this command")
             }
             resumed = archive
         }
@@ -332,7 +374,7 @@ struct TrainCommand: ParsableCommand {
         let evalName = split == nil ? "test" : "val"
         let testSet: ImageDataset
         if let v = split {
-            if valSplit == nil { print("data: \(data) has no test split; holding out --val-split \(v) of the training images") }
+            if valSplit == nil { say("data: \(data) has no test split; holding out --val-split \(v) of the training images") }
             (trainSet, testSet) = trainSet.stratifiedSplit(holdOut: v, seed: seed)
         } else {
             var options = folderOptions
@@ -347,12 +389,12 @@ struct TrainCommand: ParsableCommand {
         let augmentation = augment.flatMap { Augmentation(named: $0) }
             ?? Augmentation.defaultFor(channels: trainSet.channels, height: trainSet.height, width: trainSet.width)
         let norm = ChannelNormalization(statisticsOf: trainSet)
-        print("data: \(data), \(trainSet.count) train / \(testSet.count) \(evalName) images of \(trainSet.channels)x\(trainSet.height)x\(trainSet.width), \(trainSet.classCount) classes; augmentation \(augmentation)")
+        say("data: \(data), \(trainSet.count) train / \(testSet.count) \(evalName) images of \(trainSet.channels)x\(trainSet.height)x\(trainSet.width), \(trainSet.classCount) classes; augmentation \(augmentation)")
 
         var rng = RNG(seed: seed)
         let net = try ModelChoice.make(model, width: width, inChannels: trainSet.channels, classes: trainSet.classCount,
                                        rng: &rng)
-        print("model: \(model), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
+        say("model: \(model), \(net.parameterCount) parameters; kernels: \(Runtime.isa), \(Runtime.threadCount) threads")
         let (kind, methodDefaults) = try methodOptions()
         var options = methodDefaults
         if kind == .kd, let path = teacher {
@@ -361,7 +403,7 @@ struct TrainCommand: ParsableCommand {
                 throw CLIError("\(path): a model of \(t.classes) classes on \(t.inChannels)-channel images, this data has \(trainSet.classCount) and \(trainSet.channels)")
             }
             options.teacher = t.model
-            print("teacher: \(t.name) from \(path), \(t.model.parameterCount) parameters")
+            say("teacher: \(t.name) from \(path), \(t.model.parameterCount) parameters")
         }
         if kind.usesRotations && trainSet.height != trainSet.width {
             throw CLIError("--method \(kind.rawValue) rotates images and needs square ones, not \(trainSet.height)x\(trainSet.width)")
@@ -377,15 +419,22 @@ struct TrainCommand: ParsableCommand {
         var methodLine = "method: \(kind.rawValue)"
         if let aux = trainingMethod.auxiliary { methodLine += ", auxiliary branches \(aux.parameterCount) parameters (training only)" }
         if !trainingMethod.summary.isEmpty { methodLine += ", " + trainingMethod.summary }
-        print(methodLine)
+        say(methodLine)
 
         let testLoader = BatchLoader(dataset: testSet, batchSize: 256, normalization: norm, shuffle: false,
                                      dropLast: false, seed: 0)
         let config = TrainConfig(epochs: epochs, schedule: try parseSchedule(), momentum: momentum,
                                  nesterov: nesterov, weightDecay: wd)
-        let trainer = try ClassifierTrainer(model: net, method: trainingMethod, train: trainLoader, test: testLoader, config: config,
-                                            metricsURL: folder.metrics)
-        trainer.checkpointPath = folder.checkpoint.path
+        let trainer = try ClassifierTrainer(model: net, method: trainingMethod, train: trainLoader, test: isRoot ? testLoader : nil,
+                                            config: config, metricsURL: isRoot ? folder.metrics : nil)
+        trainer.checkpointPath = isRoot ? folder.checkpoint.path : nil
+        if let group {
+            try trainer.enableDataParallel(group: group, syncBatchNorm: syncBn)
+            let version = (group as? MPIProcessGroup)?.libraryVersion ?? "MPI"
+            say("data-parallel: \(group.size) ranks (\(version)), global batch \(batch) = \(group.size) x \(batch / group.size), batch norm \(syncBn ? "synchronised over ranks" : "per rank")")
+        } else if syncBn {
+            say("note: --sync-bn has no effect in a single process")
+        }
         trainer.evalSetName = evalName
         trainer.evalEvery = evalEvery
         trainer.divergenceFactor = divergenceFactor
@@ -397,45 +446,47 @@ struct TrainCommand: ParsableCommand {
             normMean: norm.mean, normStd: norm.std, resizeFilter: data.kind == .folder ? resize : nil,
             classNames: trainSet.classNames, data: data.description, method: kind.rawValue)
 
-        let lock = try folder.lock()
+        let lock = isRoot ? try folder.lock() : nil
         defer { withExtendedLifetime(lock) {} }
         if let archive = resumed {
             try trainer.resume(from: archive, file: folder.checkpoint.path)
-            if archive.history == nil { trainer.setHistory(try folder.recoverHistory(epochsDone: archive.epochsDone)) }
-            try folder.rewriteMetrics(trainer.history)
-            folder.removeStaleTemporaries()
-            print("resumed from \(folder.checkpoint.path) after epoch \(trainer.startEpoch)")
-        } else {
+            if isRoot {
+                if archive.history == nil { trainer.setHistory(try folder.recoverHistory(epochsDone: archive.epochsDone)) }
+                try folder.rewriteMetrics(trainer.history)
+                folder.removeStaleTemporaries()
+            }
+            say("resumed from \(folder.checkpoint.path) after epoch \(trainer.startEpoch)")
+        } else if isRoot {
             try folder.prepareNewRun(overwrite: overwrite)
         }
         trainer.runRecord = record
-        try folder.writeConfig(record)
-        if let tb = folder.startTensorBoard(history: trainer.history) {
+        if isRoot { try folder.writeConfig(record) }
+        if isRoot, let tb = folder.startTensorBoard(history: trainer.history) {
             var failed = false
             trainer.epochObserver = { m in
                 guard !failed else { return }
                 do { try tb.add(m, wallTime: Date().timeIntervalSince1970) } catch {
                     failed = true
-                    print("warning: TensorBoard events stopped: \(error)")
+                    say("warning: TensorBoard events stopped: \(error)")
                 }
             }
         }
 
-        let onTerminal = isatty(STDOUT_FILENO) != 0
+        let onTerminal = isatty(STDOUT_FILENO) != 0 && group == nil
         trainer.progressInterval = onTerminal ? 0.5 : 10
         let history = try trainer.run(reporting: { report in
             switch report {
-            case .progress(let line) where onTerminal: print("\r\u{1B}[K" + line, terminator: "")
-            case .progress(let line): print(line)
-            case .epoch(let line): print(onTerminal ? "\r\u{1B}[K" + line : line)
+            case .progress(let line) where onTerminal: say("\r\u{1B}[K" + line, terminator: "")
+            case .progress(let line): say(line)
+            case .epoch(let line): say(onTerminal ? "\r\u{1B}[K" + line : line)
             }
             fflush(stdout)
         })
         if let last = history.last, let t = last.test {
-            print(String(format: "final: \(evalName) top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",
+            say(String(format: "final: \(evalName) top-1 %.2f%%, top-5 %.2f%%, %.0f train images/s; metrics in %@",
                          100 * t.top1, 100 * t.top5, last.imagesPerSecond, folder.metrics.path))
         } else if history.isEmpty {
-            print("nothing left to train: the checkpoint holds all \(epochs) epochs")
+            say("nothing left to train: the checkpoint holds all \(epochs) epochs")
         }
     }
 }

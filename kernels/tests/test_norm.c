@@ -11,7 +11,11 @@
  *    value, plus float lane sums of at most a few hundred terms), atol 1e-7.
  *  - dgamma / dbeta: sums of M = batch*hw terms of size <= 2 with signs that cancel; float
  *    lane sums have error ~1e-7 * (terms per lane) relative to sum|terms| <= 2M, so atol 1e-6*M.
- *  - dx: a*dy + b*(x-mean) + c with coefficients from those sums: rtol 1e-5, atol 1e-5*|gamma*invstd|.
+ *  - dx: a*dy + b*(x-mean) + c with coefficients from those sums: rtol 1e-5, atol 1e-5*|gamma*invstd|. *
+ * Split forms (synchronised batch norm, lsk_batchnorm_stats / _stats_merge / _fwd_apply /
+ * _bwd_reduce / _bwd_apply): equal to the fused calls bit for bit for one part; for a batch
+ * split into parts, equal to the fused whole-batch call within rtol 1e-5 (see check_split_parts);
+ * invalid arguments refused without touching memory (check_split_invalid).
  */
 #include <math.h>
 #include <stdio.h>
@@ -243,6 +247,339 @@ static void check_affine(lsk_tctx *t, size_t B, size_t C, size_t HW, const char 
     lsk_tfree(x), lsk_tfree(y), lsk_tfree(yr), lsk_tfree(sc), lsk_tfree(sh);
 }
 
+/* ---- split forms: synchronised batch norm ------------------------------------------------ */
+
+static int same_bits(const void *a, const void *b, size_t bytes) { return bytes == 0 || memcmp(a, b, bytes) == 0; }
+
+static double *talloc_d(size_t n) { return (double *)lsk_talloc(2 * (n ? n : 1)); } /* NaN-filled */
+
+/* Random x (channel-dependent mean and scale, plus offset), dy, gamma, beta, running stats. */
+static void split_inputs(lsk_tctx *t, size_t B, size_t C, size_t HW, float offset, float *x, float *dy, float *gamma,
+                         float *beta, float *rm, float *rv) {
+    const size_t n = B * C * HW;
+    lsk_trand_fill(t, x, n, offset - 1.0f, offset + 1.0f);
+    for (size_t b = 0; b < B; b++)
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < HW; i++) x[(b * C + c) * HW + i] = x[(b * C + c) * HW + i] * (1.0f + 0.1f * c) + 0.05f * c;
+    lsk_trand_fill(t, dy, n, -1.0f, 1.0f);
+    lsk_trand_fill(t, gamma, C, 0.5f, 1.5f);
+    lsk_trand_fill(t, beta, C, -0.5f, 0.5f);
+    lsk_trand_fill(t, rm, C, -0.2f, 0.2f);
+    lsk_trand_fill(t, rv, C, 0.5f, 1.5f);
+}
+
+/* (a) One part: lsk_batchnorm_stats -> lsk_batchnorm_stats_merge (the part alone, and between
+ * zero-count parts holding garbage) -> lsk_batchnorm_fwd_apply equals lsk_batchnorm_fwd_train,
+ * and lsk_batchnorm_bwd_reduce -> lsk_batchnorm_bwd_apply equals lsk_batchnorm_bwd (accumulate
+ * 0/1; all outputs, dx only, dgamma/dbeta only), bit for bit. */
+static void check_split_fused(lsk_tctx *t, size_t B, size_t C, size_t HW, float offset, const char *isa, int thr) {
+    const size_t n = B * C * HW;
+    const double M = (double)B * (double)HW;
+    const float mom = 0.1f, eps = 1e-5f;
+    char what[200];
+    float *x = lsk_talloc(n), *dy = lsk_talloc(n), *gamma = lsk_talloc(C), *beta = lsk_talloc(C);
+    float *rm0 = lsk_talloc(C), *rv0 = lsk_talloc(C), *y1 = lsk_talloc(n), *y2 = lsk_talloc(n);
+    float *sm1 = lsk_talloc(C), *sm2 = lsk_talloc(C), *si1 = lsk_talloc(C), *si2 = lsk_talloc(C);
+    float *rm1 = lsk_talloc(C), *rm2 = lsk_talloc(C), *rv1 = lsk_talloc(C), *rv2 = lsk_talloc(C);
+    double *st = talloc_d(2 * C), *mg = talloc_d(2 * C), *three = talloc_d(6 * C), *sums = talloc_d(2 * C);
+    split_inputs(t, B, C, HW, offset, x, dy, gamma, beta, rm0, rv0);
+    memcpy(rm1, rm0, C * sizeof(float)), memcpy(rm2, rm0, C * sizeof(float));
+    memcpy(rv1, rv0, C * sizeof(float)), memcpy(rv2, rv0, C * sizeof(float));
+
+    snprintf(what, sizeof what, "bn split fwd == fused %zux%zux%zu off=%g %s thr=%d", B, C, HW, offset, isa, thr);
+    int ok = lsk_batchnorm_fwd_train(y1, sm1, si1, rm1, rv1, x, gamma, beta, B, C, HW, mom, eps) == LSK_OK;
+    ok &= lsk_batchnorm_stats(st, x, B, C, HW) == LSK_OK;
+    ok &= lsk_batchnorm_stats_merge(mg, st, 1, &M, C) == LSK_OK && same_bits(mg, st, 2 * C * sizeof(double));
+    for (size_t i = 0; i < 6 * C; i++) three[i] = i < 2 * C || i >= 4 * C ? NAN : st[i - 2 * C];
+    const double counts3[3] = {0.0, M, 0.0};
+    ok &= lsk_batchnorm_stats_merge(three, three, 3, counts3, C) == LSK_OK && same_bits(three, st, 2 * C * sizeof(double));
+    ok &= lsk_batchnorm_fwd_apply(y2, sm2, si2, rm2, rv2, x, gamma, beta, mg, M, B, C, HW, mom, eps) == LSK_OK;
+    ok &= same_bits(y1, y2, n * sizeof(float)) && same_bits(sm1, sm2, C * sizeof(float)) &&
+          same_bits(si1, si2, C * sizeof(float)) && same_bits(rm1, rm2, C * sizeof(float)) &&
+          same_bits(rv1, rv2, C * sizeof(float));
+    ok &= lsk_batchnorm_fwd_apply(y2, sm2, si2, NULL, NULL, x, gamma, beta, mg, M, B, C, HW, mom, eps) == LSK_OK &&
+          same_bits(y1, y2, n * sizeof(float));
+    lsk_tcheck(t, ok, what);
+
+    float *dx1 = lsk_talloc(n), *dx2 = lsk_talloc(n), *dg1 = lsk_talloc(C), *dg2 = lsk_talloc(C);
+    float *db1 = lsk_talloc(C), *db2 = lsk_talloc(C);
+    for (int acc = 0; acc <= 1; acc++)
+        for (int mode = 0; mode < 3; mode++) { /* all outputs, dx only, dgamma/dbeta only */
+            lsk_trand_fill(t, dx1, n, -1.0f, 1.0f);
+            lsk_trand_fill(t, dg1, C, -1.0f, 1.0f);
+            lsk_trand_fill(t, db1, C, -1.0f, 1.0f);
+            memcpy(dx2, dx1, n * sizeof(float)), memcpy(dg2, dg1, C * sizeof(float)), memcpy(db2, db1, C * sizeof(float));
+            float *X1 = mode == 2 ? NULL : dx1, *X2 = mode == 2 ? NULL : dx2;
+            float *G1 = mode == 1 ? NULL : dg1, *G2 = mode == 1 ? NULL : dg2, *E1 = mode == 1 ? NULL : db1, *E2 = mode == 1 ? NULL : db2;
+            snprintf(what, sizeof what, "bn split bwd == fused acc=%d mode=%d %zux%zux%zu off=%g %s thr=%d", acc, mode, B, C,
+                     HW, offset, isa, thr);
+            ok = lsk_batchnorm_bwd(X1, G1, E1, dy, x, gamma, sm1, si1, B, C, HW, acc) == LSK_OK;
+            ok &= lsk_batchnorm_bwd_reduce(sums, dy, x, sm1, B, C, HW) == LSK_OK;
+            ok &= lsk_batchnorm_bwd_apply(X2, G2, E2, sums, M, dy, x, gamma, sm1, si1, B, C, HW, acc) == LSK_OK;
+            ok &= same_bits(dx1, dx2, n * sizeof(float)) && same_bits(dg1, dg2, C * sizeof(float)) &&
+                  same_bits(db1, db2, C * sizeof(float));
+            lsk_tcheck(t, ok, what);
+        }
+    lsk_tfree(dx1), lsk_tfree(dx2), lsk_tfree(dg1), lsk_tfree(dg2), lsk_tfree(db1), lsk_tfree(db2);
+    lsk_tfree(x), lsk_tfree(dy), lsk_tfree(gamma), lsk_tfree(beta), lsk_tfree(rm0), lsk_tfree(rv0);
+    lsk_tfree(y1), lsk_tfree(y2), lsk_tfree(sm1), lsk_tfree(sm2), lsk_tfree(si1), lsk_tfree(si2);
+    lsk_tfree(rm1), lsk_tfree(rm2), lsk_tfree(rv1), lsk_tfree(rv2);
+    lsk_tfree(st), lsk_tfree(mg), lsk_tfree(three), lsk_tfree(sums);
+}
+
+/* (b) The batch split into K parts of rows[p] images (0 allowed), one "rank" each: every rank
+ * reduces its rows (lsk_batchnorm_stats), merges all parts' stats (lsk_batchnorm_stats_merge),
+ * applies them to its rows (lsk_batchnorm_fwd_apply with the total count, its own save_* and
+ * running_* copies); backward, every rank reduces its rows (lsk_batchnorm_bwd_reduce), the sums
+ * are all-reduced (added in rank order, starting from 0) and every rank applies them
+ * (lsk_batchnorm_bwd_apply). Compared with the fused whole-batch calls; the backward of both
+ * uses the fused forward's save_mean/save_invstd, so only the reduction order differs.
+ *
+ * Why not bit-exact: the plane statistics are the same numbers in both (same microkernel on
+ * the same planes), but the fused call chains Chan's update over the images in order while
+ * the split path merges per part and then over parts (and adds the backward sums per part,
+ * then over parts): another rounding order in double. The double results differ in their last
+ * bits; rounded to float (save_*, running_*, the y scale, dx coefficients, dgamma/dbeta) that is
+ * at most about one float ulp, which y and dx inherit: rtol 1e-5 (atol 1e-6 for statistics
+ * and parameter gradients, 1e-5 for y, 1e-5*|gamma*invstd| for dx) holds with a margin of
+ * 100x, while a wrong merge (e.g. no delta^2 term) is off by O(1) relative. Every rank must get
+ * the same bits as every other rank (save_*, running_*, dgamma, dbeta).
+ *
+ * One image per part (rows all 1) is the fused call's own order (per-image stats merged in
+ * image order by the same update; per-image sums added in image order): bit-exact, checked. */
+static void check_split_parts(lsk_tctx *t, size_t B, size_t C, size_t HW, const size_t *rows, size_t K,
+                              const char *isa, int thr) {
+    const size_t n = B * C * HW, plane = C * HW;
+    const double M = (double)B * (double)HW;
+    const float mom = 0.1f, eps = 1e-5f;
+    int exact = 1;
+    size_t rsum = 0;
+    for (size_t p = 0; p < K; p++) exact &= rows[p] == 1, rsum += rows[p];
+    if (rsum != B) {
+        lsk_tcheck(t, 0, "bn split parts: rows do not sum to the batch (test bug)");
+        return;
+    }
+    const float tr = exact ? 0.0f : 1e-5f, ta = exact ? 0.0f : 1e-6f;
+    char what[240], parts_s[64];
+    int len = 0;
+    for (size_t p = 0; p < K && len < (int)sizeof parts_s - 8; p++) len += snprintf(parts_s + len, sizeof parts_s - len, "%s%zu", p ? "+" : "", rows[p]);
+    float *x = lsk_talloc(n), *dy = lsk_talloc(n), *gamma = lsk_talloc(C), *beta = lsk_talloc(C);
+    float *rm0 = lsk_talloc(C), *rv0 = lsk_talloc(C), *y1 = lsk_talloc(n), *y2 = lsk_talloc(n);
+    float *sm1 = lsk_talloc(C), *si1 = lsk_talloc(C), *rm1 = lsk_talloc(C), *rv1 = lsk_talloc(C);
+    float *dx1 = lsk_talloc(n), *dx2 = lsk_talloc(n), *dg1 = lsk_talloc(C), *db1 = lsk_talloc(C);
+    /* per rank: save_mean, save_invstd, running_mean, running_var, dgamma, dbeta */
+    float *rk = lsk_talloc(6 * K * C);
+    double *parts = talloc_d(2 * K * C), *mg = talloc_d(2 * K * C), *sums = talloc_d(2 * K * C), *tot = talloc_d(2 * C);
+    double *counts = talloc_d(K);
+    split_inputs(t, B, C, HW, 0.5f, x, dy, gamma, beta, rm0, rv0);
+    memcpy(rm1, rm0, C * sizeof(float)), memcpy(rv1, rv0, C * sizeof(float));
+    lsk_batchnorm_fwd_train(y1, sm1, si1, rm1, rv1, x, gamma, beta, B, C, HW, mom, eps);
+    lsk_batchnorm_bwd(dx1, dg1, db1, dy, x, gamma, sm1, si1, B, C, HW, 0);
+
+    int ok = 1;
+    size_t r0 = 0;
+    for (size_t p = 0; p < K; r0 += rows[p], p++) { /* reduce */
+        ok &= lsk_batchnorm_stats(parts + 2 * p * C, rows[p] ? x + r0 * plane : NULL, rows[p], C, HW) == LSK_OK;
+        counts[p] = (double)rows[p] * (double)HW;
+    }
+    for (size_t p = 0; p < K; p++) { /* every rank merges the gathered parts */
+        ok &= lsk_batchnorm_stats_merge(mg + 2 * p * C, parts, K, counts, C) == LSK_OK;
+        ok &= same_bits(mg + 2 * p * C, mg, 2 * C * sizeof(double));
+    }
+    r0 = 0;
+    for (size_t p = 0; p < K; r0 += rows[p], p++) { /* apply */
+        float *r = rk + 6 * p * C;
+        memcpy(r + 2 * C, rm0, C * sizeof(float)), memcpy(r + 3 * C, rv0, C * sizeof(float));
+        ok &= lsk_batchnorm_fwd_apply(rows[p] ? y2 + r0 * plane : NULL, r, r + C, r + 2 * C, r + 3 * C,
+                                      rows[p] ? x + r0 * plane : NULL, gamma, beta, mg + 2 * p * C, M, rows[p], C, HW,
+                                      mom, eps) == LSK_OK;
+        if (p) ok &= same_bits(r, rk, 4 * C * sizeof(float));
+    }
+    snprintf(what, sizeof what, "bn split fwd parts %s %zux%zux%zu %s thr=%d%s", parts_s, B, C, HW, isa, thr,
+             exact ? " (bit-exact)" : "");
+    lsk_tcheck(t, ok, what);
+    lsk_tcheck_close(t, what, y2, y1, n, tr, exact ? 0.0f : 1e-5f);
+    lsk_tcheck_close(t, what, rk, sm1, C, tr, ta);
+    lsk_tcheck_close(t, what, rk + C, si1, C, tr, ta);
+    lsk_tcheck_close(t, what, rk + 2 * C, rm1, C, tr, ta);
+    lsk_tcheck_close(t, what, rk + 3 * C, rv1, C, tr, ta);
+
+    ok = 1;
+    r0 = 0;
+    for (size_t p = 0; p < K; r0 += rows[p], p++)
+        ok &= lsk_batchnorm_bwd_reduce(sums + 2 * p * C, rows[p] ? dy + r0 * plane : NULL, rows[p] ? x + r0 * plane : NULL,
+                                       sm1, rows[p], C, HW) == LSK_OK;
+    for (size_t i = 0; i < 2 * C; i++) { /* all-reduce, in rank order */
+        tot[i] = 0.0;
+        for (size_t p = 0; p < K; p++) tot[i] += sums[2 * p * C + i];
+    }
+    r0 = 0;
+    for (size_t p = 0; p < K; r0 += rows[p], p++) {
+        float *r = rk + 6 * p * C;
+        ok &= lsk_batchnorm_bwd_apply(rows[p] ? dx2 + r0 * plane : NULL, r + 4 * C, r + 5 * C, tot, M,
+                                      rows[p] ? dy + r0 * plane : NULL, rows[p] ? x + r0 * plane : NULL, gamma, sm1, si1,
+                                      rows[p], C, HW, 0) == LSK_OK;
+        if (p) ok &= same_bits(r + 4 * C, rk + 4 * C, 2 * C * sizeof(float));
+    }
+    float amax = 0.0f;
+    for (size_t c = 0; c < C; c++) amax = fabsf(gamma[c] * si1[c]) > amax ? fabsf(gamma[c] * si1[c]) : amax;
+    snprintf(what, sizeof what, "bn split bwd parts %s %zux%zux%zu %s thr=%d%s", parts_s, B, C, HW, isa, thr,
+             exact ? " (bit-exact)" : "");
+    lsk_tcheck(t, ok, what);
+    lsk_tcheck_close(t, what, dx2, dx1, n, tr, exact ? 0.0f : 1e-5f * amax);
+    lsk_tcheck_close(t, what, rk + 4 * C, dg1, C, tr, ta);
+    lsk_tcheck_close(t, what, rk + 5 * C, db1, C, tr, ta);
+
+    lsk_tfree(x), lsk_tfree(dy), lsk_tfree(gamma), lsk_tfree(beta), lsk_tfree(rm0), lsk_tfree(rv0);
+    lsk_tfree(y1), lsk_tfree(y2), lsk_tfree(sm1), lsk_tfree(si1), lsk_tfree(rm1), lsk_tfree(rv1);
+    lsk_tfree(dx1), lsk_tfree(dx2), lsk_tfree(dg1), lsk_tfree(db1), lsk_tfree(rk);
+    lsk_tfree(parts), lsk_tfree(mg), lsk_tfree(sums), lsk_tfree(tot), lsk_tfree(counts);
+}
+
+/* (b) for one shape: 2 and 3 parts, with empty parts first, in the middle and last, and one
+ * image per part. */
+static void check_split_parts_all(lsk_tctx *t, size_t B, size_t C, size_t HW, const char *isa, int thr) {
+    const size_t two[2] = {B / 2, B - B / 2}, empty_first[2] = {0, B}, empty_last[2] = {B, 0};
+    const size_t three[3] = {B / 3, B - B / 3 - (B > 1), B > 1}, mid_empty[3] = {B - B / 2, 0, B / 2};
+    check_split_parts(t, B, C, HW, two, 2, isa, thr);
+    check_split_parts(t, B, C, HW, empty_first, 2, isa, thr);
+    check_split_parts(t, B, C, HW, empty_last, 2, isa, thr);
+    check_split_parts(t, B, C, HW, three, 3, isa, thr);
+    check_split_parts(t, B, C, HW, mid_empty, 3, isa, thr);
+    size_t ones[64];
+    if (B <= 64) {
+        for (size_t b = 0; b < B; b++) ones[b] = 1;
+        check_split_parts(t, B, C, HW, ones, B, isa, thr);
+    }
+}
+
+/* (c) Invalid arguments of the split forms, test_invalid.c's way: LSK_ERR_INVALID_ARGUMENT and
+ * every output canary intact; valid control calls on the same buffers succeed. */
+enum { SPLIT_NBUF = 64 };
+static float g_split_out[5][SPLIT_NBUF];
+static double g_split_dout[SPLIT_NBUF];
+static float g_split_in[4][SPLIT_NBUF];
+static double g_split_din[SPLIT_NBUF];
+
+static void split_reset(void) {
+    for (int b = 0; b < 5; b++)
+        for (int i = 0; i < SPLIT_NBUF; i++) g_split_out[b][i] = 777.0f;
+    for (int i = 0; i < SPLIT_NBUF; i++) g_split_dout[i] = 777.0;
+    for (int b = 0; b < 4; b++)
+        for (int i = 0; i < SPLIT_NBUF; i++) g_split_in[b][i] = 0.25f + 0.01f * (float)(i % 7) + 0.1f * (float)b;
+    for (int i = 0; i < SPLIT_NBUF; i++) g_split_din[i] = i % 2 ? 1.5 : 0.3; /* (mean, M2) pairs */
+}
+
+static int split_untouched(void) {
+    for (int b = 0; b < 5; b++)
+        for (int i = 0; i < SPLIT_NBUF; i++)
+            if (g_split_out[b][i] != 777.0f) return 0;
+    for (int i = 0; i < SPLIT_NBUF; i++)
+        if (g_split_dout[i] != 777.0) return 0;
+    return 1;
+}
+
+#define SPLIT_EXPECT(call, want)                                                                       \
+    do {                                                                                               \
+        split_reset();                                                                                 \
+        const lsk_status got_ = (call);                                                                \
+        lsk_tcheck(t, got_ == (want) && ((want) != LSK_ERR_INVALID_ARGUMENT || split_untouched()),     \
+                   "test_norm.c split " #call);                                                        \
+    } while (0)
+#define SPLIT_BAD(call) SPLIT_EXPECT(call, LSK_ERR_INVALID_ARGUMENT)
+#define SPLIT_OK(call) SPLIT_EXPECT(call, LSK_OK)
+
+static void check_split_invalid(lsk_tctx *t) {
+    float *const O0 = g_split_out[0], *const O1 = g_split_out[1], *const O2 = g_split_out[2];
+    float *const O3 = g_split_out[3], *const O4 = g_split_out[4];
+    const float *const I0 = g_split_in[0], *const I1 = g_split_in[1], *const I2 = g_split_in[2], *const I3 = g_split_in[3];
+    double *const D = g_split_dout;
+    const double *const S = g_split_din;
+    const size_t BIG = SIZE_MAX, BIG_BYTES = SIZE_MAX / sizeof(float) + 1;
+    const double cnt[2] = {10.0, 5.0}, cnt_nan[2] = {10.0, NAN}, cnt_neg[2] = {10.0, -1.0}, cnt_inf[2] = {INFINITY, 1.0};
+    const double cnt_big[2] = {9007199254740992.0, 9007199254740992.0}; /* sum > 2^53 */
+    LSK_FOR_EACH_ISA(isa) {
+        /* batch 2, channels 3, hw 5: tensors of 30, stats of 6 doubles */
+        SPLIT_OK(lsk_batchnorm_stats(D, I0, 2, 3, 5));
+        SPLIT_OK(lsk_batchnorm_stats(D, NULL, 0, 3, 5)); /* a rank without rows */
+        SPLIT_OK(lsk_batchnorm_stats(NULL, NULL, 2, 0, 5));
+        SPLIT_BAD(lsk_batchnorm_stats(NULL, I0, 2, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_stats(D, NULL, 2, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_stats(D, I0, 0, SIZE_MAX / 8, 5)); /* stats bytes overflow */
+
+        SPLIT_OK(lsk_batchnorm_stats_merge(D, S, 2, cnt, 3));
+        SPLIT_OK(lsk_batchnorm_stats_merge(D, NULL, 0, NULL, 3));
+        SPLIT_OK(lsk_batchnorm_stats_merge(NULL, NULL, 2, NULL, 0));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(NULL, S, 2, cnt, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, NULL, 2, cnt, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, 2, NULL, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, 2, cnt_nan, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, 2, cnt_neg, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, 2, cnt_inf, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, 2, cnt_big, 3));
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, BIG / 4, cnt, 3)); /* nparts*channels*2 overflows */
+        SPLIT_BAD(lsk_batchnorm_stats_merge(D, S, 2, cnt, BIG / 2 + 1));
+
+        SPLIT_OK(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_OK(lsk_batchnorm_fwd_apply(O0, O1, O2, NULL, NULL, I0, I1, I2, S, 40.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_OK(lsk_batchnorm_fwd_apply(NULL, O1, O2, O3, O4, NULL, I1, I2, S, 40.0, 0, 3, 5, 0.1f, 1e-5f));
+        SPLIT_OK(lsk_batchnorm_fwd_apply(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 10.0, 2, 0, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, NAN, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, -10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, 9.0, 2, 3, 5, 0.1f, 1e-5f)); /* < batch*hw */
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(NULL, O1, O2, O3, O4, NULL, I1, I2, S, 0.0, 0, 3, 5, 0.1f, 1e-5f)); /* no values */
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, INFINITY, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, NAN, 2, 0, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, NULL, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(NULL, O1, O2, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, NULL, O2, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, NULL, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, NULL, I1, I2, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, NULL, I2, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, NULL, S, 10.0, 2, 3, 5, 0.1f, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, 0.1f, -1.0f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, NAN, 1e-5f));
+        SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, 10.0, 2, 3, 5, 0.1f, NAN));
+
+        SPLIT_OK(lsk_batchnorm_bwd_reduce(D, I0, I1, I2, 2, 3, 5));
+        SPLIT_OK(lsk_batchnorm_bwd_reduce(D, NULL, NULL, I2, 0, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_bwd_reduce(NULL, I0, I1, I2, 2, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_bwd_reduce(D, NULL, I1, I2, 2, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_bwd_reduce(D, I0, NULL, I2, 2, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_bwd_reduce(D, I0, I1, NULL, 2, 3, 5));
+        SPLIT_BAD(lsk_batchnorm_bwd_reduce(D, NULL, NULL, I2, 0, SIZE_MAX / 8, 5));
+
+        SPLIT_OK(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, I1, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_OK(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 40.0, I0, I1, I2, I3, I1, 2, 3, 5, 1));
+        SPLIT_OK(lsk_batchnorm_bwd_apply(NULL, O1, O2, S, 10.0, NULL, NULL, NULL, I3, I1, 2, 3, 5, 0));
+        SPLIT_OK(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 40.0, NULL, NULL, I2, I3, I1, 0, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, NAN, I0, I1, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, -1.0, I0, I1, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 9.0, I0, I1, I2, I3, I1, 2, 3, 5, 0)); /* < batch*hw */
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, INFINITY, I0, I1, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, I1, I2, I3, I1, 2, 3, 5, 2));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, I1, I2, I3, I1, 2, 3, 5, -1));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, NULL, 10.0, I0, I1, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, I1, NULL, I3, I1, 2, 3, 5, 0)); /* dx needs gamma */
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, NULL, I1, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, NULL, I2, I3, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, I1, I2, NULL, I1, 2, 3, 5, 0));
+        SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 10.0, I0, I1, I2, I3, NULL, 2, 3, 5, 0));
+
+        static const size_t shapes[][3] = {{2, BIG, 5}, {BIG, 3, 5}, {2, 3, BIG}, {1, 1, BIG_BYTES}, {2, 1, BIG_BYTES / 2 + 1}};
+        for (int s = 0; s < 5; s++) {
+            const size_t b = shapes[s][0], c = shapes[s][1], hw = shapes[s][2];
+            SPLIT_BAD(lsk_batchnorm_stats(D, I0, b, c, hw));
+            SPLIT_BAD(lsk_batchnorm_fwd_apply(O0, O1, O2, O3, O4, I0, I1, I2, S, 1e18, b, c, hw, 0.1f, 1e-5f));
+            SPLIT_BAD(lsk_batchnorm_bwd_reduce(D, I0, I1, I2, b, c, hw));
+            SPLIT_BAD(lsk_batchnorm_bwd_apply(O0, O1, O2, S, 1e18, I0, I1, I2, I3, I1, b, c, hw, 0));
+        }
+    }
+}
+#undef SPLIT_EXPECT
+#undef SPLIT_BAD
+#undef SPLIT_OK
+
 void lsk_test_norm(lsk_tctx *t) {
     static const bn_case cases[] = {
         {1, 1, 1, 0.0f, 1.0f},    {5, 3, 1, 0.0f, 1.0f},    {1, 4, 37, 0.5f, 1.0f},   {2, 3, 7, 0.0f, 1.0f},
@@ -262,10 +599,25 @@ void lsk_test_norm(lsk_tctx *t) {
             }
             for (size_t hw = 1; hw <= 67; hw += 3) check_affine(t, lsk_trand_range(t, 1, 3), lsk_trand_range(t, 1, 5), hw, name, thr);
             check_affine(t, 3, 40, 1024, name, thr); /* large enough to run on two threads */
+            /* split forms: == fused (one part), and 2/3/one-image parts vs the fused whole batch */
+            static const size_t split_shapes[][3] = {{1, 1, 1}, {1, 3, 37}, {4, 1, 17}, {3, 5, 16}, {2, 7, 31},
+                                                     {128, 3, 1}, {6, 11, 1031}, {2, 0, 5}};
+            for (size_t k = 0; k < sizeof split_shapes / sizeof split_shapes[0]; k++) {
+                const size_t B = split_shapes[k][0], C = split_shapes[k][1], HW = split_shapes[k][2];
+                check_split_fused(t, B, C, HW, 0.0f, name, thr);
+                if (C) check_split_parts_all(t, B, C, HW, name, thr);
+            }
+            check_split_fused(t, 2, 3, 49, 1000.0f, name, thr); /* |mean| >> std: the mean_lo path */
+            for (int r = 0; r < 6; r++) {
+                const size_t B = lsk_trand_range(t, 1, 7), C = lsk_trand_range(t, 0, 6), HW = lsk_trand_range(t, 1, 33);
+                check_split_fused(t, B, C, HW, 0.5f, name, thr);
+                if (C) check_split_parts_all(t, B, C, HW, name, thr);
+            }
         }
     }
     lsk_set_num_threads(0);
     check_count_one(t);
     check_finite_difference(t);
     check_invalid(t);
+    check_split_invalid(t);
 }

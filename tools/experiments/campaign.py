@@ -19,6 +19,11 @@ that a benchmark gets a quiet machine.
     campaign.py record FILE           copy each finished run's metrics.jsonl and config.json into
                                       docs/results/records/NAME/ (committed: the tables can be
                                       regenerated, and finished runs are not re-run, on a new machine)
+    campaign.py carry FILE            copy each unfinished run's last checkpoint (with its metrics and
+                                      config) into docs/results/inflight/NAME/ (committed at a
+                                      session's end: a session may start on a fresh machine, where
+                                      only the repository survives; `run` resumes from that copy when
+                                      the run's folder is missing, and `record` deletes it)
 
 Layout under runs/campaigns/NAME/ (outside the repository's tracked files; $LSSKD_CAMPAIGNS/NAME/
 when that variable is set — use a folder outside the work tree so runs survive a fresh checkout):
@@ -93,10 +98,17 @@ class Run:
         stands in for the run when its folder is gone (a new machine)."""
         return os.path.join(REPO, "docs", "results", "records", self.campaign.name, self.group, f"{self.variant}-s{self.seed}")
 
+    @property
+    def inflight(self):
+        """The committed copy of an unfinished run's last checkpoint (see `carry`)."""
+        return os.path.join(REPO, "docs", "results", "inflight", self.campaign.name, self.group, f"{self.variant}-s{self.seed}")
+
     def metrics(self):
         path = os.path.join(self.out, "metrics.jsonl")
         if not os.path.isfile(path):
             path = os.path.join(self.record, "metrics.jsonl")
+        if not os.path.isfile(path):
+            path = os.path.join(self.inflight, "metrics.jsonl")
         if not os.path.isfile(path):
             return []
         rows = []
@@ -280,6 +292,13 @@ def cmd_run(campaign, args):
                 if run.id in busy or run.done() or run.failed() or run.running_pid():
                     continue
                 argv = run.argv(campaign.binary, threads)
+                carried = os.path.join(run.inflight, "checkpoint.lsk")
+                if not os.path.isfile(os.path.join(run.out, "checkpoint.lsk")) and os.path.isfile(carried):
+                    # A fresh machine: resume from the checkpoint an earlier session carried.
+                    if os.path.isdir(run.out):
+                        shutil.rmtree(run.out)
+                    shutil.copytree(run.inflight, run.out)
+                    print(f"runner: {run.id} restored from {os.path.relpath(run.inflight, REPO)}", flush=True)
                 if os.path.isfile(os.path.join(run.out, "checkpoint.lsk")):
                     argv.append("--resume")
                 elif os.path.isdir(run.out):
@@ -428,7 +447,40 @@ def cmd_record(campaign, args):
             if os.path.isfile(src):
                 shutil.copy2(src, os.path.join(run.record, name))
         copied += 1
+        if os.path.isdir(run.inflight):
+            shutil.rmtree(run.inflight)  # finished: its carried checkpoint is no longer needed
     print(f"campaign {campaign.name}: {copied} finished runs recorded in docs/results/records/{campaign.name}/")
+
+
+RUN_FILES_CARRIED = ("checkpoint.lsk", "metrics.jsonl", "config.json")
+
+
+def cmd_carry(campaign, args):
+    """Copies each unfinished run's checkpoint into the repository (docs/results/inflight/). The
+    trainer replaces checkpoint.lsk atomically (rename), so a copy is always a whole checkpoint;
+    metrics.jsonl may hold one epoch more than it, which the trainer's resume repairs."""
+    carried = 0
+    for run in campaign.runs:
+        if run.done():
+            if os.path.isdir(run.inflight):
+                shutil.rmtree(run.inflight)
+            continue
+        if not os.path.isfile(os.path.join(run.out, "checkpoint.lsk")):
+            continue
+        tmp = run.inflight + ".tmp"
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp)
+        os.makedirs(tmp)
+        for name in RUN_FILES_CARRIED:
+            src = os.path.join(run.out, name)
+            if os.path.isfile(src):
+                shutil.copy2(src, os.path.join(tmp, name))
+        if os.path.isdir(run.inflight):
+            shutil.rmtree(run.inflight)
+        os.replace(tmp, run.inflight)
+        carried += 1
+        print(f"{run.id}: epoch {len(run.metrics())}/{run.epochs} carried")
+    print(f"campaign {campaign.name}: {carried} unfinished runs carried in docs/results/inflight/{campaign.name}/")
 
 
 def cmd_commands(campaign, args):
@@ -438,7 +490,7 @@ def cmd_commands(campaign, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "start", "status", "pause", "continue", "stop", "commands", "record"])
+    ap.add_argument("command", choices=["run", "start", "status", "pause", "continue", "stop", "commands", "record", "carry"])
     ap.add_argument("campaign", help="campaign file (JSON)")
     ap.add_argument("--slots", type=int, help="runs at a time (default: the file's)")
     ap.add_argument("--threads", type=int, help="threads per run (default: the file's)")
@@ -447,7 +499,7 @@ def main():
     args = ap.parse_args()
     campaign = Campaign(args.campaign)
     {"run": cmd_run, "start": cmd_start, "status": cmd_status, "pause": cmd_pause, "continue": cmd_continue,
-     "stop": cmd_stop, "commands": cmd_commands, "record": cmd_record}[args.command](campaign, args)
+     "stop": cmd_stop, "commands": cmd_commands, "record": cmd_record, "carry": cmd_carry}[args.command](campaign, args)
 
 
 if __name__ == "__main__":
