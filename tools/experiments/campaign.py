@@ -20,7 +20,8 @@ that a benchmark gets a quiet machine.
                                       docs/results/records/NAME/ (committed: the tables can be
                                       regenerated, and finished runs are not re-run, on a new machine)
     campaign.py carry FILE            copy each unfinished run's last checkpoint (with its metrics and
-                                      config) into docs/results/inflight/NAME/ (committed at a
+                                      config; up to --carry-limit-mb, 16 MB: the Fashion-MNIST runs,
+                                      not tin100 LSSKD's 57 MB) into docs/results/inflight/NAME/ (committed at a
                                       session's end: a session may start on a fresh machine, where
                                       only the repository survives; `run` resumes from that copy when
                                       the run's folder is missing, and `record` deletes it)
@@ -460,12 +461,19 @@ def cmd_carry(campaign, args):
     trainer replaces checkpoint.lsk atomically (rename), so a copy is always a whole checkpoint;
     metrics.jsonl may hold one epoch more than it, which the trainer's resume repairs."""
     carried = 0
+    limit = args.carry_limit_mb * 1e6
     for run in campaign.runs:
         if run.done():
             if os.path.isdir(run.inflight):
                 shutil.rmtree(run.inflight)
             continue
-        if not os.path.isfile(os.path.join(run.out, "checkpoint.lsk")):
+        checkpoint = os.path.join(run.out, "checkpoint.lsk")
+        if not os.path.isfile(checkpoint):
+            continue
+        size = os.path.getsize(checkpoint)
+        if size > limit:
+            # Git is no store for big binaries: such a run restarts on a fresh machine.
+            print(f"{run.id}: epoch {len(run.metrics())}/{run.epochs} NOT carried: its checkpoint is {size / 1e6:.0f} MB (> --carry-limit-mb {args.carry_limit_mb:g})")
             continue
         tmp = run.inflight + ".tmp"
         if os.path.isdir(tmp):
@@ -496,6 +504,7 @@ def main():
     ap.add_argument("--threads", type=int, help="threads per run (default: the file's)")
     ap.add_argument("--refresh-binary", action="store_true", help="copy the tree's built binary over the campaign's")
     ap.add_argument("--brief", action="store_true", help="status: the summary line only")
+    ap.add_argument("--carry-limit-mb", type=float, default=16, help="carry: largest checkpoint copied into the repository (MB)")
     args = ap.parse_args()
     campaign = Campaign(args.campaign)
     {"run": cmd_run, "start": cmd_start, "status": cmd_status, "pause": cmd_pause, "continue": cmd_continue,
