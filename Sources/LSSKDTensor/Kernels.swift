@@ -249,6 +249,18 @@ public enum Kernels {
         try need(g, channels, "gamma", op); try need(b, channels, "beta", op)
     }
 
+    private static func bnBackwardChecks(_ op: String, _ dx: Tensor?, _ dgamma: Tensor?, _ dbeta: Tensor?, _ dy: Tensor,
+                                         _ x: Tensor, _ gamma: Tensor, _ saveMean: Tensor, _ saveInvStd: Tensor,
+                                         _ batch: Int, _ channels: Int, _ hw: Int) throws {
+        let n = try checkedProduct(op, batch, channels, hw)
+        try need(x, n, "input", op); try need(dy, n, "outputGradient", op)
+        if let dx { try need(dx, n, "inputGradient", op) }
+        if let dgamma { try need(dgamma, channels, "gammaGradient", op) }
+        if let dbeta { try need(dbeta, channels, "betaGradient", op) }
+        try need(gamma, channels, "gamma", op)
+        try need(saveMean, channels, "saveMean", op); try need(saveInvStd, channels, "saveInvStd", op)
+    }
+
     /// Inference forward with running statistics. `x`, `y`: `[batch, channels, hw]`; the rest `[channels]`.
     public static func batchNormForwardInference(
         output y: inout Tensor, input x: Tensor, gamma: Tensor, beta: Tensor,
@@ -269,13 +281,7 @@ public enum Kernels {
         outputGradient dy: Tensor, input x: Tensor, gamma: Tensor, saveMean: Tensor, saveInvStd: Tensor,
         batch: Int, channels: Int, hw: Int, accumulate: Bool) throws {
         let op = "lsk_batchnorm_bwd"
-        let n = try checkedProduct(op, batch, channels, hw)
-        try need(x, n, "input", op); try need(dy, n, "outputGradient", op)
-        if let dx { try need(dx, n, "inputGradient", op) }
-        if let dgamma { try need(dgamma, channels, "gammaGradient", op) }
-        if let dbeta { try need(dbeta, channels, "betaGradient", op) }
-        try need(gamma, channels, "gamma", op)
-        try need(saveMean, channels, "saveMean", op); try need(saveInvStd, channels, "saveInvStd", op)
+        try bnBackwardChecks(op, dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd, batch, channels, hw)
         let (px, pg, pb) = (dx?.mutablePointer, dgamma?.mutablePointer, dbeta?.mutablePointer)
         try KernelError.check(lsk_batchnorm_bwd(px, pg, pb, dy.pointer, x.pointer, gamma.pointer, saveMean.pointer,
                                                 saveInvStd.pointer, batch, channels, hw, accumulate ? 1 : 0), op)
@@ -347,13 +353,7 @@ public enum Kernels {
         sums: [Double], count: Double, outputGradient dy: Tensor, input x: Tensor, gamma: Tensor,
         saveMean: Tensor, saveInvStd: Tensor, batch: Int, channels: Int, hw: Int, accumulate: Bool) throws {
         let op = "lsk_batchnorm_bwd_apply"
-        let n = try checkedProduct(op, batch, channels, hw)
-        try need(x, n, "input", op); try need(dy, n, "outputGradient", op)
-        if let dx { try need(dx, n, "inputGradient", op) }
-        if let dgamma { try need(dgamma, channels, "gammaGradient", op) }
-        if let dbeta { try need(dbeta, channels, "betaGradient", op) }
-        try need(gamma, channels, "gamma", op)
-        try need(saveMean, channels, "saveMean", op); try need(saveInvStd, channels, "saveInvStd", op)
+        try bnBackwardChecks(op, dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd, batch, channels, hw)
         guard sums.count == 2 * channels else { throw KernelError(operation: op, status: .invalidArgument, detail: "sums must hold 2 x \(channels)") }
         let (px, pg, pb) = (dx?.mutablePointer, dgamma?.mutablePointer, dbeta?.mutablePointer)
         let rc = sums.withUnsafeBufferPointer {
