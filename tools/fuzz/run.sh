@@ -21,7 +21,7 @@ build() {  # NAME SOURCES...
 build archive Sources/LSSKDTrain/ArchiveLayout.swift tools/fuzz/archive_fuzz.swift
 build dataset Sources/LSSKDData/FileBytes.swift Sources/LSSKDData/DatasetFormats.swift tools/fuzz/dataset_fuzz.swift
 clang -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c99 -O1 -g -Wno-unknown-pragmas -Iinclude \
-    $(find kernels -path kernels/tests -prune -o -path 'kernels/build*' -prune -o -name '*.c' -print | sort) \
+    $(find kernels -path kernels/tests -prune -o -path 'kernels/build*' -prune -o -path kernels/mpi -prune -o -name '*.c' -print | sort) \
     tools/fuzz/runtime_fuzz.c -lm -o .build/fuzz/runtime 2> .build/fuzz/runtime-build.log \
   || { cat .build/fuzz/runtime-build.log; exit 1; }
 for target in archive dataset runtime; do
