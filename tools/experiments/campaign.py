@@ -20,8 +20,8 @@ that a benchmark gets a quiet machine.
                                       docs/results/records/NAME/ (committed: the tables can be
                                       regenerated, and finished runs are not re-run, on a new machine)
     campaign.py carry FILE            copy each unfinished run's last checkpoint (with its metrics and
-                                      config; up to --carry-limit-mb, 16 MB: the Fashion-MNIST runs,
-                                      not tin100 LSSKD's 57 MB) into docs/results/inflight/NAME/ (committed at a
+                                      config; up to --carry-limit-mb, 4 MB: no large binaries in git;
+                                      bigger runs restart) into docs/results/inflight/NAME/ (committed at a
                                       session's end: a session may start on a fresh machine, where
                                       only the repository survives; `run` resumes from that copy when
                                       the run's folder is missing, and `record` deletes it)
@@ -504,7 +504,7 @@ def main():
     ap.add_argument("--threads", type=int, help="threads per run (default: the file's)")
     ap.add_argument("--refresh-binary", action="store_true", help="copy the tree's built binary over the campaign's")
     ap.add_argument("--brief", action="store_true", help="status: the summary line only")
-    ap.add_argument("--carry-limit-mb", type=float, default=16, help="carry: largest checkpoint copied into the repository (MB)")
+    ap.add_argument("--carry-limit-mb", type=float, default=4, help="carry: largest checkpoint copied into the repository (MB)")
     args = ap.parse_args()
     campaign = Campaign(args.campaign)
     {"run": cmd_run, "start": cmd_start, "status": cmd_status, "pause": cmd_pause, "continue": cmd_continue,
