@@ -53,7 +53,7 @@ public func concatChannels(_ xs: [Variable]) throws -> Variable {
             }
         }
     }
-    return Variable.record(y, inputs: xs) { dy in
+    return Variable.record(y, inputs: xs) { [xs = xs.map(\.node)] dy in
         // dx_i is channels [offset_i, offset_i + C_i) of dy: gathered into a fresh buffer
         // that becomes (or is added to) x_i's gradient.
         for (i, x) in xs.enumerated() where x.requiresGrad {
@@ -99,7 +99,7 @@ public func sliceChannels(_ x: Variable, _ range: Range<Int>) throws -> Variable
             }
         }
     }
-    return Variable.record(y, inputs: [x]) { dy in
+    return Variable.record(y, inputs: [x]) { [x = x.node] dy in
         try x.withGradient { dx, accumulate in
             guard dx.count > 0 else { return }
             if !accumulate {
@@ -167,7 +167,7 @@ public func channelShuffle(_ x: Variable, groups: Int) throws -> Variable {
     let (n, hw) = (x.shape[0], x.shape[2] * x.shape[3])
     var y = Tensor(uninitialized: x.shape)
     try Kernels.channelShuffleForward(output: &y, input: x.value, batch: n, channels: c, hw: hw, groups: groups)
-    return Variable.record(y, inputs: [x]) { dy in
+    return Variable.record(y, inputs: [x]) { [x = x.node] dy in
         try x.withGradient { dx, accumulate in
             try Kernels.channelShuffleBackward(inputGradient: &dx, outputGradient: dy, batch: n, channels: c, hw: hw,
                                                groups: groups, accumulate: accumulate)
@@ -197,7 +197,7 @@ public func concatShuffle(_ a: Variable, _ b: Variable, groups: Int) throws -> V
     }
     var y = Tensor(uninitialized: [n, ca + cb, h, w])
     try Kernels.concatShuffleForward(output: &y, a.value, b.value, batch: n, ca: ca, cb: cb, hw: hw, groups: groups)
-    return Variable.record(y, inputs: [a, b]) { dy in
+    return Variable.record(y, inputs: [a, b]) { [a = a.node, b = b.node] dy in
         if a.requiresGrad, b.requiresGrad, a !== b {
             // Both gradients in one pass, straight into their buffers when both overwrite or both add.
             let accA = a.prepareGradient(), accB = b.prepareGradient()

@@ -25,7 +25,7 @@ public func softmaxKL(student: Variable, teacher: Tensor, temperature: Float = 1
     var none: Tensor? = nil
     let loss = try Kernels.softmaxKL(student: sv, teacher: teacher, rows: rows, classes: classes,
                                      temperature: temperature, scale: 1, studentGradient: &none, accumulate: false)
-    return Variable.record(Tensor(loss), inputs: [student]) { dy in
+    return Variable.record(Tensor(loss), inputs: [student]) { [student = student.node] dy in
         let g = dy.scalar
         let acc = student.prepareGradient()
         var ds = student.takeGradient()

@@ -38,7 +38,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil,
     let xv = x.value, wv = weight.value
     try Kernels.conv2dForward(d, output: &y, input: xv, weight: wv, bias: bias?.value)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Variable.record(y, inputs: inputs) { dy in
+    return Variable.record(y, inputs: inputs) { [x = x.node, weight = weight.node, bias = bias?.node] dy in
         if x.requiresGrad, weight.requiresGrad,
            try conv2dBothGradients(d, x: x, weight: weight, bias: bias, dy: dy, xv: xv, wv: wv) {
             return
@@ -59,7 +59,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil,
 /// layer then reads dy once for both). Returns false, having computed nothing, when the bias
 /// gradient's accumulate state differs from the weight's (the kernel has one flag for both);
 /// the caller then runs the separate kernels.
-func conv2dBothGradients(_ d: Conv2dDescriptor, x: Variable, weight: Variable, bias: Variable?, dy: Tensor,
+func conv2dBothGradients(_ d: Conv2dDescriptor, x: GradientNode, weight: GradientNode, bias: GradientNode?, dy: Tensor,
                          xv: Tensor, wv: Tensor) throws -> Bool {
     let wantB = bias?.requiresGrad ?? false
     let accW = weight.prepareGradient()
@@ -81,7 +81,7 @@ func conv2dBothGradients(_ d: Conv2dDescriptor, x: Variable, weight: Variable, b
 /// Runs a kernel that writes dW (required) and dB (optional) with one accumulate flag:
 /// one call when both gradients are in the same state, else one call per gradient
 /// (a throw-away dW buffer when only the bias needs one).
-func weightAndBiasGradients(_ weight: Variable, _ bias: Variable?,
+func weightAndBiasGradients(_ weight: GradientNode, _ bias: GradientNode?,
                             _ kernel: (inout Tensor, inout Tensor?, Bool) throws -> Void) throws {
     let wantW = weight.requiresGrad
     let wantB = bias?.requiresGrad ?? false
@@ -128,7 +128,7 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable? = nil) throw
     try Kernels.linearForward(output: &y, input: xv, weight: wv, bias: bias?.value,
                               batch: n, inFeatures: fin, outFeatures: fout)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Variable.record(y, inputs: inputs) { dy in
+    return Variable.record(y, inputs: inputs) { [x = x.node, weight = weight.node, bias = bias?.node] dy in
         if x.requiresGrad {
             try x.withGradient { dx, acc in
                 try Kernels.linearBackwardData(inputGradient: &dx, outputGradient: dy, weight: wv,
@@ -175,7 +175,7 @@ public func batchNorm(_ x: Variable, weight: Variable, bias: Variable, runningMe
                                              runningMean: &runningMean.value, runningVar: &runningVar.value,
                                              input: xv, gamma: gamma, beta: bias.value,
                                              batch: n, channels: c, hw: hw, momentum: momentum, eps: eps)
-        return Variable.record(y, inputs: [x, weight, bias]) { dy in
+        return Variable.record(y, inputs: [x, weight, bias]) { [x = x.node, weight = weight.node, bias = bias.node] dy in
             // One kernel call per distinct accumulate flag (normally one call).
             let accX = x.requiresGrad ? x.prepareGradient() : nil
             let accG = weight.requiresGrad ? weight.prepareGradient() : nil
@@ -199,7 +199,7 @@ public func batchNorm(_ x: Variable, weight: Variable, bias: Variable, runningMe
     let rm = runningMean.value, rv = runningVar.value
     try Kernels.batchNormForwardInference(output: &y, input: xv, gamma: gamma, beta: bias.value,
                                           runningMean: rm, runningVar: rv, batch: n, channels: c, hw: hw, eps: eps)
-    return Variable.record(y, inputs: [x, weight, bias]) { dy in
+    return Variable.record(y, inputs: [x, weight, bias]) { [x = x.node, weight = weight.node, bias = bias.node] dy in
         // y = s_c * x + t_c is a depthwise 1x1 convolution over [N, C, hw, 1]: reuse its
         // backward kernels. s_c = gamma_c / sqrt(var_c + eps); dgamma = sum dy * xhat.
         let d = Conv2dDescriptor(batch: n, inChannels: c, inHeight: hw, inWidth: 1, outChannels: c,
@@ -237,7 +237,7 @@ public func batchNorm(_ x: Variable, weight: Variable, bias: Variable, runningMe
 public func relu(_ x: Variable) throws -> Variable {
     var y = Tensor(uninitialized: x.shape)
     try Kernels.reluForward(output: &y, input: x.value)
-    return Variable.record(y, inputs: [x]) { [y] dy in
+    return Variable.record(y, inputs: [x]) { [y, x = x.node] dy in
         try x.withGradient { dx, acc in
             try Kernels.reluBackward(inputGradient: &dx, outputGradient: dy, output: y, accumulate: acc)
         }
@@ -249,7 +249,7 @@ public func + (a: Variable, b: Variable) throws -> Variable {
     guard a.shape == b.shape else { throw shapeError("add", "shapes differ: \(a.shape) and \(b.shape)") }
     var y = Tensor(uninitialized: a.shape)
     try Kernels.addForward(output: &y, a.value, b.value)
-    return Variable.record(y, inputs: [a, b]) { dy in
+    return Variable.record(y, inputs: [a, b]) { [a = a.node, b = b.node] dy in
         if a.requiresGrad { try a.addGradient(dy) }
         if b.requiresGrad { try b.addGradient(dy) }
     }
@@ -259,7 +259,7 @@ public func + (a: Variable, b: Variable) throws -> Variable {
 public func * (x: Variable, s: Float) throws -> Variable {
     var y = x.value
     try Kernels.scale(&y, by: s)  // copies the shared buffer first
-    return Variable.record(y, inputs: [x]) { dy in try x.addGradient(dy, alpha: s) }
+    return Variable.record(y, inputs: [x]) { [x = x.node] dy in try x.addGradient(dy, alpha: s) }
 }
 
 /// `s * x`, any shape.
@@ -273,7 +273,7 @@ public func sum(_ terms: [Variable]) throws -> Variable {
     }
     var y = first.value
     for t in terms.dropFirst() { try Kernels.axpy(&y, t.value, alpha: 1) }  // first axpy copies
-    return Variable.record(y, inputs: terms) { dy in
+    return Variable.record(y, inputs: terms) { [terms = terms.map(\.node)] dy in
         for t in terms where t.requiresGrad { try t.addGradient(dy) }
     }
 }
@@ -287,7 +287,7 @@ public func globalAvgPool(_ x: Variable) throws -> Variable {
     let hw = x.shape.dropFirst(2).reduce(1, *)
     var y = Tensor(uninitialized: [n, c])
     try Kernels.globalAvgPoolForward(output: &y, input: x.value, batch: n, channels: c, hw: hw)
-    return Variable.record(y, inputs: [x]) { dy in
+    return Variable.record(y, inputs: [x]) { [x = x.node] dy in
         try x.withGradient { dx, acc in
             try Kernels.globalAvgPoolBackward(inputGradient: &dx, outputGradient: dy, batch: n, channels: c,
                                               hw: hw, accumulate: acc)
@@ -313,7 +313,7 @@ public func maxPool2d(_ x: Variable, kernel: (Int, Int), stride: (Int, Int)? = n
     var y = Tensor(uninitialized: shape)
     var argmax = IndexTensor(uninitialized: shape)
     try Kernels.maxPool2dForward(d, output: &y, argmax: &argmax, input: x.value)
-    return Variable.record(y, inputs: [x]) { [argmax] dy in
+    return Variable.record(y, inputs: [x]) { [argmax, x = x.node] dy in
         try x.withGradient { dx, acc in
             try Kernels.maxPool2dBackward(d, inputGradient: &dx, outputGradient: dy, argmax: argmax, accumulate: acc)
         }
@@ -326,7 +326,7 @@ public func avgPool2d(_ x: Variable, kernel: (Int, Int), stride: (Int, Int)? = n
     let d = try poolDescriptor("avgPool2d", x, kernel, stride, padding)
     var y = Tensor(uninitialized: try d.outputShape())
     try Kernels.avgPool2dForward(d, output: &y, input: x.value)
-    return Variable.record(y, inputs: [x]) { dy in
+    return Variable.record(y, inputs: [x]) { [x = x.node] dy in
         try x.withGradient { dx, acc in
             try Kernels.avgPool2dBackward(d, inputGradient: &dx, outputGradient: dy, accumulate: acc)
         }
@@ -336,7 +336,7 @@ public func avgPool2d(_ x: Variable, kernel: (Int, Int), stride: (Int, Int)? = n
 /// The same elements with another shape (no copy; one dimension may be -1).
 public func reshape(_ x: Variable, _ shape: [Int]) throws -> Variable {
     let y = try x.value.reshaped(shape)
-    return Variable.record(y, inputs: [x]) { dy in try x.addGradient(dy) }
+    return Variable.record(y, inputs: [x]) { [x = x.node] dy in try x.addGradient(dy) }
 }
 
 /// `[N, d1, d2, ...] -> [N, d1 * d2 * ...]`.
@@ -368,7 +368,7 @@ public func softmaxCrossEntropy(logits: Variable, targets: Tensor, temperature: 
     let loss = try Kernels.softmaxCrossEntropy(logits: lv, targets: targets, rows: rows, classes: classes,
                                                temperature: temperature, scale: scale,
                                                probabilities: &none, logitsGradient: &none2, accumulate: false)
-    return Variable.record(Tensor(loss), inputs: [logits]) { dy in
+    return Variable.record(Tensor(loss), inputs: [logits]) { [logits = logits.node] dy in
         let g = dy.scalar
         let acc = logits.prepareGradient()
         var dl = logits.takeGradient()
@@ -400,7 +400,7 @@ public func mseLoss(_ a: Variable, _ b: Variable) throws -> Variable {
     // sum(diff^2) / n as a 1x1 GEMM: diff[1, n] * diff[1, n]^T.
     try Kernels.sgemm(transposeA: false, transposeB: true, m: 1, n: 1, k: n, alpha: 1 / Float(n),
                       a: diff, lda: n, b: diff, ldb: n, beta: 0, c: &out, ldc: 1)
-    return Variable.record(out, inputs: [a, b]) { [diff] dy in
+    return Variable.record(out, inputs: [a, b]) { [diff, a = a.node, b = b.node] dy in
         let g = 2 * dy.scalar / Float(n)
         if a.requiresGrad { try a.addGradient(diff, alpha: g) }
         if b.requiresGrad { try b.addGradient(diff, alpha: -g) }
@@ -468,7 +468,7 @@ func synchronisedBatchNorm(_ x: Variable, weight: Variable, bias: Variable, runn
                                       runningMean: &runningMean.value, runningVar: &runningVar.value,
                                       input: xv, gamma: gamma, beta: bias.value, stats: stats, count: total,
                                       batch: n, channels: c, hw: hw, momentum: momentum, eps: eps)
-    return Variable.record(y, inputs: [x, weight, bias]) { dy in
+    return Variable.record(y, inputs: [x, weight, bias]) { [x = x.node, weight = weight.node, bias = bias.node] dy in
         var sums = [Double](repeating: 0, count: 2 * c)
         try Kernels.batchNormBackwardReduce(&sums, outputGradient: dy, input: xv, saveMean: mean, batch: n, channels: c, hw: hw)
         var global = sums

@@ -216,6 +216,20 @@ def probe_layout(cfg, images, labels, mean, std, steps):
     return steps * cfg.batch / (time.perf_counter() - t0)
 
 
+def step_flops_per_image(cfg, images, labels, mean, std):
+    """Direct-convolution-equivalent FLOPs of one training step per image (forward and backward
+    of every convolution and matrix product: torch.utils.flop_counter, 2 per multiply-add),
+    counted on one batch of a fresh copy (untimed): the work both engines do, whatever their
+    algorithm (Winograd does fewer multiplications for the same result)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    run = Run(cfg, cfg.images)
+    idx = torch.arange(cfg.batch)
+    x, y = batch_of(images, labels, idx, mean, std)
+    with FlopCounterMode(display=False) as counter:
+        run.step(cfg, x, y, idx, 0.0)
+    return counter.get_total_flops() / cfg.batch
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="resnet20", choices=sorted(cifar_models.MODELS))
@@ -237,6 +251,8 @@ def main():
     ap.add_argument("--tau", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="also print one JSON line with the results")
+    ap.add_argument("--count-flops", action="store_true",
+                    help="also report the direct-convolution-equivalent FLOPs of one step per image")
     cfg = ap.parse_args()
     cfg.classes = 100
     steps_per_epoch = cfg.images // cfg.batch
@@ -307,8 +323,11 @@ def main():
           + f") 3x32x32, batch {cfg.batch} ({rows} rows per forward), {cfg.images} images x {cfg.epochs} epochs, "
           f"{cfg.threads} threads, {layout}: {ips:.1f} img/s over {timed_steps} steps "
           f"({cfg.warmup} warm-up steps excluded); peak RSS {rss_mb:.0f} MB")
+    flops = step_flops_per_image(cfg, images, labels, mean, std) if cfg.count_flops else None
+    if flops is not None:
+        print(f"step FLOPs per image (forward + backward, direct-convolution equivalent): {flops / 1e9:.3f} G")
     if cfg.json:
-        print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "model": cfg.model, "method": cfg.method,
+        print(json.dumps({"step_flops_per_image": flops, "peer": "pytorch", "torch": torch.__version__, "model": cfg.model, "method": cfg.method,
                           "threads": cfg.threads, "batch": cfg.batch, "images": cfg.images, "epochs": cfg.epochs,
                           "start_epoch": cfg.start_epoch, "layout": layout, "images_per_s": round(ips, 2),
                           "timed_steps": timed_steps, "timed_s": round(timed_s, 3), "warmup_steps": cfg.warmup,
