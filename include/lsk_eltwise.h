@@ -20,6 +20,10 @@ lsk_status lsk_relu_bwd(float *dx, const float *dy, const float *y, size_t n, in
 /* y[i] = a[i] + b[i]. (Backward of an add is the identity: use lsk_axpy.) */
 lsk_status lsk_add_fwd(float *y, const float *a, const float *b, size_t n);
 
+/* y[i] = max(a[i] + b[i], 0) (relu(NaN) = NaN): a residual block's sum and ReLU in one pass,
+ * bit for bit lsk_add_fwd then lsk_relu_fwd. Backward: lsk_relu_bwd on y, for both inputs. */
+lsk_status lsk_add_relu_fwd(float *y, const float *a, const float *b, size_t n);
+
 /* y[i] += alpha * x[i]   (gradient accumulation, SGD updates) */
 lsk_status lsk_axpy(float *y, const float *x, float alpha, size_t n);
 
@@ -42,6 +46,7 @@ lsk_status lsk_sgd_step(float *param, float *velocity, const float *grad, size_t
 lsk_status lsk_ref_relu_fwd(float *y, const float *x, size_t n);
 lsk_status lsk_ref_relu_bwd(float *dx, const float *dy, const float *y, size_t n, int accumulate);
 lsk_status lsk_ref_add_fwd(float *y, const float *a, const float *b, size_t n);
+lsk_status lsk_ref_add_relu_fwd(float *y, const float *a, const float *b, size_t n);
 lsk_status lsk_ref_axpy(float *y, const float *x, float alpha, size_t n);
 lsk_status lsk_ref_sgd_step(float *param, float *velocity, const float *grad, size_t n,
                             float lr, float momentum, float weight_decay, int nesterov);

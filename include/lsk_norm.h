@@ -47,6 +47,22 @@ lsk_status lsk_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
                              const float *save_mean, const float *save_invstd,
                              size_t batch, size_t channels, size_t hw, int accumulate);
 
+/* relu(batch norm) in training, fused: the ReLU costs no pass and no tensor of its own.
+ * lsk_batchnorm_relu_fwd_train: y = max(0, BN(x)) (relu(NaN) = NaN), arguments as
+ * lsk_batchnorm_fwd_train; bit for bit lsk_batchnorm_fwd_train then lsk_relu_fwd.
+ * lsk_batchnorm_relu_bwd: its backward, y being its output: dy masked by y > 0 inside both
+ * sweeps of lsk_batchnorm_bwd (the masked gradient is never stored); bit for bit lsk_relu_bwd
+ * (accumulate 0) then lsk_batchnorm_bwd. */
+lsk_status lsk_batchnorm_relu_fwd_train(float *y, float *save_mean, float *save_invstd,
+                                        float *running_mean, float *running_var,
+                                        const float *x, const float *gamma, const float *beta,
+                                        size_t batch, size_t channels, size_t hw,
+                                        float momentum, float eps);
+lsk_status lsk_batchnorm_relu_bwd(float *dx, float *dgamma, float *dbeta,
+                                  const float *dy, const float *y, const float *x, const float *gamma,
+                                  const float *save_mean, const float *save_invstd,
+                                  size_t batch, size_t channels, size_t hw, int accumulate);
+
 /* ---- Split training forward/backward: synchronised batch norm --------------------------
  * Data-parallel training over K processes (MPI ranks) normalises with the statistics of the
  * global batch: each rank reduces its local rows, the ranks combine the small per-channel
@@ -115,6 +131,16 @@ lsk_status lsk_ref_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
                                  const float *dy, const float *x, const float *gamma,
                                  const float *save_mean, const float *save_invstd,
                                  size_t batch, size_t channels, size_t hw, int accumulate);
+
+lsk_status lsk_ref_batchnorm_relu_fwd_train(float *y, float *save_mean, float *save_invstd,
+                                            float *running_mean, float *running_var,
+                                            const float *x, const float *gamma, const float *beta,
+                                            size_t batch, size_t channels, size_t hw,
+                                            float momentum, float eps);
+lsk_status lsk_ref_batchnorm_relu_bwd(float *dx, float *dgamma, float *dbeta,
+                                      const float *dy, const float *y, const float *x, const float *gamma,
+                                      const float *save_mean, const float *save_invstd,
+                                      size_t batch, size_t channels, size_t hw, int accumulate);
 
 #ifdef __cplusplus
 }

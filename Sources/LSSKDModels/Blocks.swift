@@ -29,8 +29,7 @@ public final class ConvBN: Module {
     public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
 
     public override func forward(_ x: Variable) throws -> Variable {
-        let y = try bn(try conv(x))
-        return applyReLU ? try relu(y) : y
+        applyReLU ? try bn.forwardReLU(try conv(x)) : try bn(try conv(x))
     }
 }
 
@@ -39,7 +38,7 @@ public final class BNReLU: Module {
     public let bn: BatchNorm2d
     public init(_ channels: Int) { bn = BatchNorm2d(channels); super.init() }
     public override var children: [(String, Module)] { [("bn", bn)] }
-    public override func forward(_ x: Variable) throws -> Variable { try relu(try bn(x)) }
+    public override func forward(_ x: Variable) throws -> Variable { try bn.forwardReLU(x) }
 }
 
 // MARK: - ResNet
@@ -66,8 +65,8 @@ public final class BasicBlock: Module {
     }
 
     public override func forward(_ x: Variable) throws -> Variable {
-        let out = try bn2(try conv2(try relu(try bn1(try conv1(x)))))
-        return try relu(try out + (try downsample?(x) ?? x))
+        let out = try bn2(try conv2(try bn1.forwardReLU(try conv1(x))))
+        return try addReLU(out, try downsample?(x) ?? x)
     }
 }
 
@@ -98,9 +97,9 @@ public final class PreActBlock: Module {
     }
 
     public override func forward(_ x: Variable) throws -> Variable {
-        let a = try relu(try bn1(x))
+        let a = try bn1.forwardReLU(x)
         let s = try shortcut?(a) ?? x
-        return try conv2(try relu(try bn2(try conv1(a)))) + s
+        return try conv2(try bn2.forwardReLU(try conv1(a))) + s
     }
 }
 
@@ -137,15 +136,15 @@ public final class ShuffleV1Unit: Module {
     }
 
     public override func forward(_ x: Variable) throws -> Variable {
-        var out = try relu(try bn1(try conv1(x)))
+        var out = try bn1.forwardReLU(try conv1(x))
         if shuffleGroups > 1 { out = try channelShuffle(out, groups: shuffleGroups) }
-        out = try relu(try bn2(try conv2(out)))
+        out = try bn2.forwardReLU(try conv2(out))
         out = try bn3(try conv3(out))
         if stride == 2 {
             let res = try avgPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
             return try relu(try concatChannels([out, res]))
         }
-        return try relu(try out + x)
+        return try addReLU(out, x)
     }
 }
 
@@ -175,9 +174,9 @@ public final class ShuffleV2Unit: Module {
     public override func forward(_ x: Variable) throws -> Variable {
         let x1 = try sliceChannels(x, 0..<splitAt)
         let x2 = try sliceChannels(x, splitAt..<x.shape[1])
-        var out = try relu(try bn1(try conv1(x2)))
+        var out = try bn1.forwardReLU(try conv1(x2))
         out = try bn2(try conv2(out))
-        out = try relu(try bn3(try conv3(out)))
+        out = try bn3.forwardReLU(try conv3(out))
         return try concatShuffle(x1, out, groups: 2)  // fused: no concatenated copy
     }
 }
@@ -212,9 +211,9 @@ public final class ShuffleV2DownUnit: Module {
     }
 
     public override func forward(_ x: Variable) throws -> Variable {
-        let left = try relu(try bn2(try conv2(try bn1(try conv1(x)))))
-        var right = try relu(try bn3(try conv3(x)))
-        right = try relu(try bn5(try conv5(try bn4(try conv4(right)))))
+        let left = try bn2.forwardReLU(try conv2(try bn1(try conv1(x))))
+        var right = try bn3.forwardReLU(try conv3(x))
+        right = try bn5.forwardReLU(try conv5(try bn4(try conv4(right))))
         return try concatShuffle(left, right, groups: 2)  // fused: no concatenated copy
     }
 }

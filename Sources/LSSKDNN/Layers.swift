@@ -77,6 +77,12 @@ public final class BatchNorm2d: Module {
         try batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
                       training: isTraining, momentum: momentum, eps: eps)
     }
+
+    /// `relu(forward(x))` with the ReLU fused into the batch norm's kernels (``batchNormReLU``).
+    public func forwardReLU(_ x: Variable) throws -> Variable {
+        try batchNormReLU(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                          training: isTraining, momentum: momentum, eps: eps)
+    }
 }
 
 /// Fully connected layer: `[N, in] -> [N, out]`, weight `[out, in]`.
@@ -167,7 +173,18 @@ public final class Sequential: Module {
 
     public override func forward(_ x: Variable) throws -> Variable {
         var h = x
-        for (_, layer) in layers { h = try layer(h) }
+        var i = 0
+        while i < layers.count {
+            // A batch norm followed by a ReLU runs as one fused op (same result, no pass and no
+            // tensor for the batch norm's output).
+            if let bn = layers[i].1 as? BatchNorm2d, i + 1 < layers.count, layers[i + 1].1 is ReLU {
+                h = try bn.forwardReLU(h)
+                i += 2
+            } else {
+                h = try layers[i].1(h)
+                i += 1
+            }
+        }
         return h
     }
 }

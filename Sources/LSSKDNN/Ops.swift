@@ -231,6 +231,54 @@ public func batchNorm(_ x: Variable, weight: Variable, bias: Variable, runningMe
     }
 }
 
+/// `relu(batchNorm(x, …))`: in training (without synchronised batch norm) one fused kernel
+/// each way — the ReLU costs no pass of its own, forward or backward, and no tensor for the
+/// batch norm's output — bit for bit the two ops in sequence. Evaluation and synchronised
+/// batch norm run the two ops.
+public func batchNormReLU(_ x: Variable, weight: Variable, bias: Variable, runningMean: Variable, runningVar: Variable,
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Variable {
+    let op = "batchNormReLU"
+    let synchronised = (BatchNormSync.group?.size ?? 1) > 1
+    guard training, !synchronised, x.shape.count >= 2 else {
+        return try relu(try batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                      training: training, momentum: momentum, eps: eps))
+    }
+    let (n, c) = (x.shape[0], x.shape[1])
+    let hw = x.shape.dropFirst(2).reduce(1, *)
+    for (name, v) in [("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVar", runningVar)]
+    where v.shape != [c] {
+        throw shapeError(op, "\(name) must be [\(c)], got \(v.shape)")
+    }
+    guard runningMean !== runningVar else { throw shapeError(op, "runningMean and runningVar must be distinct buffers") }
+    var y = Tensor(uninitialized: x.shape)
+    var mean = Tensor(uninitialized: [c]), invstd = Tensor(uninitialized: [c])
+    let xv = x.value, gamma = weight.value
+    try Kernels.batchNormReLUForwardTraining(output: &y, saveMean: &mean, saveInvStd: &invstd,
+                                             runningMean: &runningMean.value, runningVar: &runningVar.value,
+                                             input: xv, gamma: gamma, beta: bias.value,
+                                             batch: n, channels: c, hw: hw, momentum: momentum, eps: eps)
+    return Variable.record(y, inputs: [x, weight, bias]) { [y, x = x.node, weight = weight.node, bias = bias.node] dy in
+        // One kernel call per distinct accumulate flag (normally one call), as in batchNorm.
+        let accX = x.requiresGrad ? x.prepareGradient() : nil
+        let accG = weight.requiresGrad ? weight.prepareGradient() : nil
+        let accB = bias.requiresGrad ? bias.prepareGradient() : nil
+        for acc in [false, true] where accX == acc || accG == acc || accB == acc {
+            var dx = accX == acc ? x.takeGradient() : nil
+            var dg = accG == acc ? weight.takeGradient() : nil
+            var db = accB == acc ? bias.takeGradient() : nil
+            defer {
+                if accX == acc { x.restoreGradient(dx) }
+                if accG == acc { weight.restoreGradient(dg) }
+                if accB == acc { bias.restoreGradient(db) }
+            }
+            try Kernels.batchNormReLUBackward(inputGradient: &dx, gammaGradient: &dg, betaGradient: &db,
+                                              outputGradient: dy, output: y, input: xv, gamma: gamma,
+                                              saveMean: mean, saveInvStd: invstd,
+                                              batch: n, channels: c, hw: hw, accumulate: acc)
+        }
+    }
+}
+
 // MARK: - Elementwise
 
 /// `max(x, 0)`, any shape.
@@ -252,6 +300,21 @@ public func + (a: Variable, b: Variable) throws -> Variable {
     return Variable.record(y, inputs: [a, b]) { [a = a.node, b = b.node] dy in
         if a.requiresGrad { try a.addGradient(dy) }
         if b.requiresGrad { try b.addGradient(dy) }
+    }
+}
+
+/// `relu(a + b)` (same shapes) in one pass: a residual block's sum and last ReLU, without the
+/// sum as a tensor of its own; bit for bit the two ops in sequence.
+public func addReLU(_ a: Variable, _ b: Variable) throws -> Variable {
+    guard a.shape == b.shape else { throw shapeError("addReLU", "shapes differ: \(a.shape) and \(b.shape)") }
+    var y = Tensor(uninitialized: a.shape)
+    try Kernels.addReLUForward(output: &y, a.value, b.value)
+    return Variable.record(y, inputs: [a, b]) { [y, a = a.node, b = b.node] dy in
+        // The ReLU's gradient once, then handed to both inputs (shared, as an add does).
+        var g = Tensor(uninitialized: y.shape)
+        try Kernels.reluBackward(inputGradient: &g, outputGradient: dy, output: y, accumulate: false)
+        if a.requiresGrad { try a.addGradient(g) }
+        if b.requiresGrad { try b.addGradient(g) }
     }
 }
 

@@ -177,6 +177,15 @@ public enum Kernels {
         try KernelError.check(lsk_add_fwd(p, a.pointer, b.pointer, a.count), op)
     }
 
+    /// `y = max(a + b, 0)` in one pass (a residual block's sum and last ReLU); the backward is
+    /// ``reluBackward(inputGradient:outputGradient:output:accumulate:)`` on `y`, for both inputs.
+    public static func addReLUForward(output y: inout Tensor, _ a: Tensor, _ b: Tensor) throws {
+        let op = "lsk_add_relu_fwd"
+        try need(b, a.count, "b", op); try need(y, a.count, "output", op)
+        let p = y.mutablePointer
+        try KernelError.check(lsk_add_relu_fwd(p, a.pointer, b.pointer, a.count), op)
+    }
+
     /// `y += alpha * x`.
     public static func axpy(_ y: inout Tensor, _ x: Tensor, alpha: Float) throws {
         let op = "lsk_axpy"
@@ -285,6 +294,39 @@ public enum Kernels {
         let (px, pg, pb) = (dx?.mutablePointer, dgamma?.mutablePointer, dbeta?.mutablePointer)
         try KernelError.check(lsk_batchnorm_bwd(px, pg, pb, dy.pointer, x.pointer, gamma.pointer, saveMean.pointer,
                                                 saveInvStd.pointer, batch, channels, hw, accumulate ? 1 : 0), op)
+    }
+
+    /// Training forward of `relu(batchNorm(x))` in the same passes as the batch norm alone:
+    /// `y = max(BN(x), 0)`, bit for bit the two ops in sequence. Arguments as
+    /// ``batchNormForwardTraining(output:saveMean:saveInvStd:runningMean:runningVar:input:gamma:beta:batch:channels:hw:momentum:eps:)``.
+    public static func batchNormReLUForwardTraining(
+        output y: inout Tensor, saveMean: inout Tensor, saveInvStd: inout Tensor,
+        runningMean: inout Tensor, runningVar: inout Tensor,
+        input x: Tensor, gamma: Tensor, beta: Tensor,
+        batch: Int, channels: Int, hw: Int, momentum: Float, eps: Float) throws {
+        let op = "lsk_batchnorm_relu_fwd_train"
+        try need(runningMean, channels, "runningMean", op); try need(runningVar, channels, "runningVar", op)
+        try bnTrainChecks(op, y, saveMean, saveInvStd, x, gamma, beta, batch, channels, hw)
+        let (py, pm, pi) = (y.mutablePointer, saveMean.mutablePointer, saveInvStd.mutablePointer)
+        let (prm, prv) = (runningMean.mutablePointer, runningVar.mutablePointer)
+        try KernelError.check(lsk_batchnorm_relu_fwd_train(py, pm, pi, prm, prv, x.pointer, gamma.pointer, beta.pointer,
+                                                           batch, channels, hw, momentum, eps), op)
+    }
+
+    /// Backward of ``batchNormReLUForwardTraining(output:saveMean:saveInvStd:runningMean:runningVar:input:gamma:beta:batch:channels:hw:momentum:eps:)``:
+    /// `dy` masked by `y > 0` (`y` its output), then the batch-norm backward, without the
+    /// masked gradient ever being written; bit for bit the ReLU and batch-norm backwards in sequence.
+    public static func batchNormReLUBackward(
+        inputGradient dx: inout Tensor?, gammaGradient dgamma: inout Tensor?, betaGradient dbeta: inout Tensor?,
+        outputGradient dy: Tensor, output y: Tensor, input x: Tensor, gamma: Tensor, saveMean: Tensor, saveInvStd: Tensor,
+        batch: Int, channels: Int, hw: Int, accumulate: Bool) throws {
+        let op = "lsk_batchnorm_relu_bwd"
+        try bnBackwardChecks(op, dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd, batch, channels, hw)
+        try need(y, x.count, "output", op)
+        let (px, pg, pb) = (dx?.mutablePointer, dgamma?.mutablePointer, dbeta?.mutablePointer)
+        try KernelError.check(lsk_batchnorm_relu_bwd(px, pg, pb, dy.pointer, y.pointer, x.pointer, gamma.pointer,
+                                                     saveMean.pointer, saveInvStd.pointer, batch, channels, hw,
+                                                     accumulate ? 1 : 0), op)
     }
 
     // MARK: Batch normalisation in two halves (synchronised batch norm over ranks)

@@ -275,3 +275,67 @@ final class GradientTests: XCTestCase {
         assertGradients([w1, b1, g1, be1, w2, g2, be2, wl, bl], "small network", net)
     }
 }
+
+/// The fused ops (`batchNormReLU`, `addReLU`) against the ops they replace, which the finite
+/// differences above check: same values and same gradients, bit for bit (the C kernels are
+/// built to be the unfused arithmetic), also when a gradient accumulates (the input used twice).
+final class FusedOpTests: XCTestCase {
+    private func copies(_ v: Variable) -> (Variable, Variable) {
+        (Variable(v.value, requiresGrad: true), Variable(v.value, requiresGrad: true))
+    }
+
+    func testBatchNormReLUEqualsBatchNormThenReLU() throws {
+        for (i, shape) in [[4, 3, 5, 5], [2, 5, 7, 3], [6, 4], [3, 2, 1, 17]].enumerated() {
+            var rng = RNG(seed: UInt64(900 + i))
+            let c = shape[1]
+            let x0 = param(shape, &rng), g0 = Variable(Tensor.uniform([c], low: 0.5, high: 1.5, rng: &rng))
+            let b0 = param([c], &rng), dy = Tensor.uniform(shape, low: -1, high: 1, rng: &rng)
+            let (xf, xu) = copies(x0), (gf, gu) = copies(g0), (bf, bu) = copies(b0)
+            let rmf = Variable(Tensor(zeros: [c])), rvf = Variable(Tensor(ones: [c]))
+            let rmu = Variable(Tensor(zeros: [c])), rvu = Variable(Tensor(ones: [c]))
+            // x also feeds the loss directly: its gradient accumulates onto the fused op's.
+            let fused = try batchNormReLU(xf, weight: gf, bias: bf, runningMean: rmf, runningVar: rvf, training: true)
+            let unfused = try relu(try batchNorm(xu, weight: gu, bias: bu, runningMean: rmu, runningVar: rvu, training: true))
+            XCTAssertEqual(fused.value.scalars, unfused.value.scalars, "forward \(shape)")
+            XCTAssertEqual(rmf.value.scalars, rmu.value.scalars)
+            XCTAssertEqual(rvf.value.scalars, rvu.value.scalars)
+            try (try fused + xf).backward(seed: dy)
+            try (try unfused + xu).backward(seed: dy)
+            for (f, u, name) in [(xf, xu, "x"), (gf, gu, "gamma"), (bf, bu, "beta")] {
+                XCTAssertEqual(f.grad?.scalars, u.grad?.scalars, "d\(name) \(shape)")
+                XCTAssertNotNil(f.grad)
+            }
+        }
+    }
+
+    func testBatchNormReLUEvaluationIsTheUnfusedPath() throws {
+        var rng = RNG(seed: 950)
+        let x = param([2, 3, 4, 4], &rng)
+        let g = Variable(Tensor(ones: [3])), b = param([3], &rng)
+        let rm = Variable(Tensor.uniform([3], low: -0.5, high: 0.5, rng: &rng)), rv = Variable(Tensor(ones: [3]))
+        let fused = try batchNormReLU(x, weight: g, bias: b, runningMean: rm, runningVar: rv, training: false)
+        let unfused = try relu(try batchNorm(x, weight: g, bias: b, runningMean: rm, runningVar: rv, training: false))
+        XCTAssertEqual(fused.value.scalars, unfused.value.scalars)
+    }
+
+    func testAddReLUEqualsAddThenReLU() throws {
+        var rng = RNG(seed: 960)
+        for shape in [[2, 3, 5, 5], [7], [1, 1, 1, 33]] {
+            let a0 = param(shape, &rng), b0 = param(shape, &rng), dy = Tensor.uniform(shape, low: -1, high: 1, rng: &rng)
+            let (af, au) = copies(a0), (bf, bu) = copies(b0)
+            let fused = try addReLU(af, bf), unfused = try relu(try au + bu)
+            XCTAssertEqual(fused.value.scalars, unfused.value.scalars, "forward \(shape)")
+            try (try fused + af).backward(seed: dy)
+            try (try unfused + au).backward(seed: dy)
+            XCTAssertEqual(af.grad?.scalars, au.grad?.scalars, "da \(shape)")
+            XCTAssertEqual(bf.grad?.scalars, bu.grad?.scalars, "db \(shape)")
+            XCTAssertNotNil(af.grad)
+        }
+        // The same variable on both sides: the gradient reaches it twice.
+        let a0 = param([3, 4], &rng), dy = Tensor.uniform([3, 4], low: -1, high: 1, rng: &rng)
+        let (af, au) = copies(a0)
+        try addReLU(af, af).backward(seed: dy)
+        try relu(try au + au).backward(seed: dy)
+        XCTAssertEqual(af.grad?.scalars, au.grad?.scalars)
+    }
+}

@@ -34,6 +34,8 @@ typedef struct lsk_eltwise_ukernels {
     /* SGD step on param[n], velocity[n] (NULL when momentum == 0), grad[n]
      *                                           lsk_f32_sgd_ukernel_* */
     void (*sgd)(size_t n, float *param, float *velocity, const float *grad, const lsk_sgd_params *p);
+    /* y[n] = max(a + b, 0), bit for bit add then relu  lsk_f32_vaddrelu_ukernel_* */
+    void (*add_relu)(size_t n, const float *a, const float *b, float *y);
 } lsk_eltwise_ukernels;
 
 extern const lsk_eltwise_ukernels lsk_eltwise_ukernels__scalar;

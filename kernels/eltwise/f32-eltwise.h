@@ -57,6 +57,24 @@ void LSK_UK(vrelu_bwd, LSK_U4)(size_t n, const float *dy, const float *y, float 
     }
 }
 
+void LSK_UK(vaddrelu, LSK_U4)(size_t n, const float *a, const float *b, float *y) {
+    const lsk_vf z = VZERO();
+    size_t i = 0;
+    /* VMAX(0, a + b) as vrelu of vadd's sum: bit for bit the two kernels in sequence */
+    for (; i + 4 * VLEN <= n; i += 4 * VLEN) {
+        const lsk_vf s0 = VMAX(z, VADD(VLD(a + i), VLD(b + i)));
+        const lsk_vf s1 = VMAX(z, VADD(VLD(a + i + VLEN), VLD(b + i + VLEN)));
+        const lsk_vf s2 = VMAX(z, VADD(VLD(a + i + 2 * VLEN), VLD(b + i + 2 * VLEN)));
+        const lsk_vf s3 = VMAX(z, VADD(VLD(a + i + 3 * VLEN), VLD(b + i + 3 * VLEN)));
+        VST(y + i, s0);
+        VST(y + i + VLEN, s1);
+        VST(y + i + 2 * VLEN, s2);
+        VST(y + i + 3 * VLEN, s3);
+    }
+    for (; i + VLEN <= n; i += VLEN) VST(y + i, VMAX(z, VADD(VLD(a + i), VLD(b + i))));
+    if (i < n) VSTN(y + i, VMAX(z, VADD(VLDN(a + i, n - i), VLDN(b + i, n - i))), n - i);
+}
+
 void LSK_UK(vadd, LSK_U4)(size_t n, const float *a, const float *b, float *y) {
     size_t i = 0;
     for (; i + 4 * VLEN <= n; i += 4 * VLEN) {
@@ -160,5 +178,5 @@ void LSK_UK(sgd, LSK_U1)(size_t n, float *param, float *velocity, const float *g
 
 const lsk_eltwise_ukernels LSK_UKTABLE(eltwise) = {
     LSK_UK(vrelu, LSK_U4), LSK_UK(vrelu_bwd, LSK_U4), LSK_UK(vadd, LSK_U4), LSK_UK(vaxpy, LSK_U4),
-    LSK_UK(vscale, LSK_U4), LSK_UK(vfill, LSK_U4), LSK_UK(sgd, LSK_U1),
+    LSK_UK(vscale, LSK_U4), LSK_UK(vfill, LSK_U4), LSK_UK(sgd, LSK_U1), LSK_UK(vaddrelu, LSK_U4),
 };

@@ -32,6 +32,14 @@ typedef struct lsk_norm_ukernels {
     /* y = x * scale + shift, then max(y, 0) when relu (inference: a batch norm that could not
      * be folded into a convolution, e.g. pre-activation blocks)    lsk_f32_affine_ukernel_* */
     void (*affine)(size_t n, const float *x, float *y, float scale, float shift, int relu);
+    /* relu(batch norm), bit for bit the unfused ops in sequence:
+     * y = max(0, bnapply's y)                                     lsk_f32_bnapplyrelu_ukernel_*
+     * bwd_reduce / bwd_apply with dy masked by y > 0 (y: the forward's output; the masked
+     * gradient is never stored)                 lsk_f32_bnbwdreducerelu_ukernel_*, _bnbwdapplyrelu_ */
+    void (*apply_relu)(size_t n, const float *x, float *y, float mean_hi, float mean_lo, float scale, float shift);
+    void (*bwd_reduce_relu)(size_t n, const float *dy, const float *y, const float *x, float mean, double out[2]);
+    void (*bwd_apply_relu)(size_t n, const float *dy, const float *y, const float *x, float *dx, float mean, float a,
+                           float b, float c, int accumulate);
 } lsk_norm_ukernels;
 
 extern const lsk_norm_ukernels lsk_norm_ukernels__scalar;

@@ -38,7 +38,7 @@ typedef struct eltwise_args {
     lsk_sgd_params sgd;
 } eltwise_args;
 
-enum { OP_RELU, OP_RELU_BWD, OP_ADD, OP_AXPY, OP_SCALE, OP_FILL, OP_SGD };
+enum { OP_RELU, OP_RELU_BWD, OP_ADD, OP_ADD_RELU, OP_AXPY, OP_SCALE, OP_FILL, OP_SGD };
 
 static void eltwise_range(const eltwise_args *g, size_t i0, size_t i1) {
     const size_t n = i1 - i0;
@@ -46,6 +46,7 @@ static void eltwise_range(const eltwise_args *g, size_t i0, size_t i1) {
     case OP_RELU: g->uk->relu(n, g->a + i0, g->y + i0); break;
     case OP_RELU_BWD: g->uk->relu_bwd(n, g->a + i0, g->b + i0, g->y + i0, g->accumulate); break;
     case OP_ADD: g->uk->add(n, g->a + i0, g->b + i0, g->y + i0); break;
+    case OP_ADD_RELU: g->uk->add_relu(n, g->a + i0, g->b + i0, g->y + i0); break;
     case OP_AXPY: g->uk->axpy(n, g->alpha, g->a + i0, g->y + i0); break;
     case OP_SCALE: g->uk->scale(n, g->alpha, g->y + i0, g->y + i0); break;
     case OP_FILL: g->uk->fill(n, g->alpha, g->y + i0); break;
@@ -104,6 +105,16 @@ lsk_status lsk_add_fwd(float *y, const float *a, const float *b, size_t n) {
     LSK_CHECK(y && a && b);
     eltwise_args g = {0};
     g.op = OP_ADD, g.y = y, g.a = a, g.b = b;
+    eltwise_run(&g, n);
+    return LSK_OK;
+}
+
+lsk_status lsk_add_relu_fwd(float *y, const float *a, const float *b, size_t n) {
+    CHECK_N(n);
+    if (n == 0) return LSK_OK;
+    LSK_CHECK(y && a && b);
+    eltwise_args g = {0};
+    g.op = OP_ADD_RELU, g.y = y, g.a = a, g.b = b;
     eltwise_run(&g, n);
     return LSK_OK;
 }

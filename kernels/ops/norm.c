@@ -122,25 +122,28 @@ static void bn_fwd_finish(const double *st, float *scale, float *save_mean, floa
     }
 }
 
-/* Train forward, sweep 2, over [c0, c1): y = ((x - mean_hi) - mean_lo) * scale + beta. */
+/* Train forward, sweep 2, over [c0, c1): y = ((x - mean_hi) - mean_lo) * scale + beta, then
+ * max(0, y) when relu. */
 static void bn_fwd_apply_range(const lsk_norm_ukernels *uk, float *y, const float *x, const double *st,
                                const float *scale, const float *beta, size_t batch, size_t channels, size_t hw,
-                               size_t c0, size_t c1) {
+                               size_t c0, size_t c1, int relu) {
     const size_t nc = c1 - c0, stride = channels * hw;
     if (hw == 0) return;
     for (size_t b = 0; b < batch; b++)
         for (size_t j = 0; j < nc; j++) {
             const size_t off = b * stride + (c0 + j) * hw;
             const float mean_hi = (float)st[2 * j], mean_lo = (float)(st[2 * j] - (double)mean_hi);
-            uk->apply(hw, x + off, y + off, mean_hi, mean_lo, scale[j], beta[c0 + j]);
+            if (relu) uk->apply_relu(hw, x + off, y + off, mean_hi, mean_lo, scale[j], beta[c0 + j]);
+            else uk->apply(hw, x + off, y + off, mean_hi, mean_lo, scale[j], beta[c0 + j]);
         }
 }
 
 /* Backward, sweep 1, over [c0, c1): s[2j] = sum dy, s[2j+1] = sum dy*(x - save_mean) of
- * channel c0 + j, planes added in image order. No values: zeros. */
-static void bn_bwd_reduce_range(const lsk_norm_ukernels *uk, double *s, const float *dy, const float *x,
-                                const float *save_mean, size_t batch, size_t channels, size_t hw, size_t c0,
-                                size_t c1) {
+ * channel c0 + j, planes added in image order. No values: zeros. relu_y not NULL: dy is
+ * masked by relu_y > 0 (relu(batch norm), relu_y its output). */
+static void bn_bwd_reduce_range(const lsk_norm_ukernels *uk, double *s, const float *dy, const float *relu_y,
+                                const float *x, const float *save_mean, size_t batch, size_t channels, size_t hw,
+                                size_t c0, size_t c1) {
     const size_t nc = c1 - c0, stride = channels * hw;
     for (size_t j = 0; j < 2 * nc; j++) s[j] = 0.0;
     if (hw == 0) return;
@@ -148,7 +151,8 @@ static void bn_bwd_reduce_range(const lsk_norm_ukernels *uk, double *s, const fl
         for (size_t j = 0; j < nc; j++) {
             double r[2];
             const size_t off = b * stride + (c0 + j) * hw;
-            uk->bwd_reduce(hw, dy + off, x + off, save_mean[c0 + j], r);
+            if (relu_y) uk->bwd_reduce_relu(hw, dy + off, relu_y + off, x + off, save_mean[c0 + j], r);
+            else uk->bwd_reduce(hw, dy + off, x + off, save_mean[c0 + j], r);
             s[2 * j] += r[0];
             s[2 * j + 1] += r[1];
         }
@@ -173,25 +177,29 @@ static void bn_bwd_finish(const double *s, float *coef, float *dgamma, float *db
     }
 }
 
-/* Backward, sweep 2, over [c0, c1): dx (=|+=) a*dy + b*(x - mean) + c. */
-static void bn_bwd_apply_range(const lsk_norm_ukernels *uk, float *dx, const float *dy, const float *x,
-                               const float *save_mean, const float *coef, size_t batch, size_t channels,
-                               size_t hw, size_t c0, size_t c1, int accumulate) {
+/* Backward, sweep 2, over [c0, c1): dx (=|+=) a*dy + b*(x - mean) + c (dy masked by relu_y > 0
+ * when relu_y is not NULL). */
+static void bn_bwd_apply_range(const lsk_norm_ukernels *uk, float *dx, const float *dy, const float *relu_y,
+                               const float *x, const float *save_mean, const float *coef, size_t batch,
+                               size_t channels, size_t hw, size_t c0, size_t c1, int accumulate) {
     const size_t nc = c1 - c0, stride = channels * hw;
     if (hw == 0) return;
     for (size_t b = 0; b < batch; b++)
         for (size_t j = 0; j < nc; j++) {
             const size_t off = b * stride + (c0 + j) * hw;
-            uk->bwd_apply(hw, dy + off, x + off, dx + off, save_mean[c0 + j], coef[3 * j], coef[3 * j + 1],
-                          coef[3 * j + 2], accumulate);
+            if (relu_y)
+                uk->bwd_apply_relu(hw, dy + off, relu_y + off, x + off, dx + off, save_mean[c0 + j], coef[3 * j],
+                                   coef[3 * j + 1], coef[3 * j + 2], accumulate);
+            else
+                uk->bwd_apply(hw, dy + off, x + off, dx + off, save_mean[c0 + j], coef[3 * j], coef[3 * j + 1],
+                              coef[3 * j + 2], accumulate);
         }
 }
 
-lsk_status lsk_batchnorm_fwd_train(float *y, float *save_mean, float *save_invstd,
-                                   float *running_mean, float *running_var,
-                                   const float *x, const float *gamma, const float *beta,
-                                   size_t batch, size_t channels, size_t hw,
-                                   float momentum, float eps) {
+/* lsk_batchnorm_fwd_train, and with relu 1 lsk_batchnorm_relu_fwd_train. */
+static lsk_status bn_fwd_train(float *y, float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                               const float *x, const float *gamma, const float *beta, size_t batch, size_t channels,
+                               size_t hw, float momentum, float eps, int relu) {
     size_t total;
     LSK_CHECK(norm_sizes_ok(batch, channels, hw, &total));
     LSK_CHECK(eps >= 0.0f && eps <= 1e30f && momentum >= -1e30f && momentum <= 1e30f); /* finite, eps >= 0 */
@@ -217,10 +225,28 @@ lsk_status lsk_batchnorm_fwd_train(float *y, float *save_mean, float *save_invst
             bn_stats_range(uk, acc, x, batch, channels, hw, c0, c1);
             bn_fwd_finish(acc, scale, save_mean, save_invstd, running_mean, running_var, gamma, count, c0, c1,
                           momentum, eps);
-            bn_fwd_apply_range(uk, y, x, acc, scale, beta, batch, channels, hw, c0, c1);
+            bn_fwd_apply_range(uk, y, x, acc, scale, beta, batch, channels, hw, c0, c1, relu);
         }
     }
     return oom ? LSK_ERR_OUT_OF_MEMORY : LSK_OK;
+}
+
+lsk_status lsk_batchnorm_fwd_train(float *y, float *save_mean, float *save_invstd,
+                                   float *running_mean, float *running_var,
+                                   const float *x, const float *gamma, const float *beta,
+                                   size_t batch, size_t channels, size_t hw,
+                                   float momentum, float eps) {
+    return bn_fwd_train(y, save_mean, save_invstd, running_mean, running_var, x, gamma, beta, batch, channels, hw,
+                        momentum, eps, 0);
+}
+
+lsk_status lsk_batchnorm_relu_fwd_train(float *y, float *save_mean, float *save_invstd,
+                                        float *running_mean, float *running_var,
+                                        const float *x, const float *gamma, const float *beta,
+                                        size_t batch, size_t channels, size_t hw,
+                                        float momentum, float eps) {
+    return bn_fwd_train(y, save_mean, save_invstd, running_mean, running_var, x, gamma, beta, batch, channels, hw,
+                        momentum, eps, 1);
 }
 
 lsk_status lsk_batchnorm_stats(double *stats, const float *x, size_t batch, size_t channels, size_t hw) {
@@ -301,7 +327,7 @@ lsk_status lsk_batchnorm_fwd_apply(float *y, float *save_mean, float *save_invst
         } else if (nc > 0) {
             bn_fwd_finish(stats + 2 * c0, scale, save_mean, save_invstd, running_mean, running_var, gamma, count,
                           c0, c1, momentum, eps);
-            if (total) bn_fwd_apply_range(uk, y, x, stats + 2 * c0, scale, beta, batch, channels, hw, c0, c1);
+            if (total) bn_fwd_apply_range(uk, y, x, stats + 2 * c0, scale, beta, batch, channels, hw, c0, c1, 0);
         }
     }
     return oom ? LSK_ERR_OUT_OF_MEMORY : LSK_OK;
@@ -355,16 +381,17 @@ lsk_status lsk_channel_affine_fwd(float *y, const float *x, const float *scale, 
     return LSK_OK;
 }
 
-lsk_status lsk_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
-                             const float *dy, const float *x, const float *gamma,
-                             const float *save_mean, const float *save_invstd,
-                             size_t batch, size_t channels, size_t hw, int accumulate) {
+/* lsk_batchnorm_bwd, and with relu 1 lsk_batchnorm_relu_bwd (relu_y: the forward's output). */
+static lsk_status bn_bwd(float *dx, float *dgamma, float *dbeta, const float *dy, const float *relu_y, const float *x,
+                         const float *gamma, const float *save_mean, const float *save_invstd, size_t batch,
+                         size_t channels, size_t hw, int accumulate, int relu) {
     size_t total;
     LSK_CHECK(norm_sizes_ok(batch, channels, hw, &total));
     LSK_CHECK(accumulate == 0 || accumulate == 1);
     if (channels == 0 || (!dx && !dgamma && !dbeta)) return LSK_OK;
     LSK_CHECK(save_mean && save_invstd && (!dx || gamma));
-    LSK_CHECK(total == 0 || (dy && x));
+    LSK_CHECK(total == 0 || (dy && x && (!relu || relu_y)));
+    if (!relu) relu_y = NULL;
     const lsk_norm_ukernels *uk = norm_ukernels();
     const double count = (double)batch * (double)hw;
     const int nt = norm_threads(total, channels);
@@ -381,12 +408,27 @@ lsk_status lsk_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
             oom = 1;
         } else if (nc > 0) {
             float *coef = dx ? (float *)(acc + 2 * ns) : NULL;
-            bn_bwd_reduce_range(uk, acc, dy, x, save_mean, batch, channels, hw, c0, c1);
+            bn_bwd_reduce_range(uk, acc, dy, relu_y, x, save_mean, batch, channels, hw, c0, c1);
             bn_bwd_finish(acc, coef, dgamma, dbeta, gamma, save_invstd, count, c0, c1, accumulate);
-            if (dx) bn_bwd_apply_range(uk, dx, dy, x, save_mean, coef, batch, channels, hw, c0, c1, accumulate);
+            if (dx)
+                bn_bwd_apply_range(uk, dx, dy, relu_y, x, save_mean, coef, batch, channels, hw, c0, c1, accumulate);
         }
     }
     return oom ? LSK_ERR_OUT_OF_MEMORY : LSK_OK;
+}
+
+lsk_status lsk_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
+                             const float *dy, const float *x, const float *gamma,
+                             const float *save_mean, const float *save_invstd,
+                             size_t batch, size_t channels, size_t hw, int accumulate) {
+    return bn_bwd(dx, dgamma, dbeta, dy, NULL, x, gamma, save_mean, save_invstd, batch, channels, hw, accumulate, 0);
+}
+
+lsk_status lsk_batchnorm_relu_bwd(float *dx, float *dgamma, float *dbeta,
+                                  const float *dy, const float *y, const float *x, const float *gamma,
+                                  const float *save_mean, const float *save_invstd,
+                                  size_t batch, size_t channels, size_t hw, int accumulate) {
+    return bn_bwd(dx, dgamma, dbeta, dy, y, x, gamma, save_mean, save_invstd, batch, channels, hw, accumulate, 1);
 }
 
 lsk_status lsk_batchnorm_bwd_reduce(double *sums, const float *dy, const float *x, const float *save_mean,
@@ -402,7 +444,7 @@ lsk_status lsk_batchnorm_bwd_reduce(double *sums, const float *dy, const float *
     {
         size_t c0, c1;
         my_channels(channels, &c0, &c1);
-        if (c1 > c0) bn_bwd_reduce_range(uk, sums + 2 * c0, dy, x, save_mean, batch, channels, hw, c0, c1);
+        if (c1 > c0) bn_bwd_reduce_range(uk, sums + 2 * c0, dy, NULL, x, save_mean, batch, channels, hw, c0, c1);
     }
     return LSK_OK;
 }
@@ -433,7 +475,7 @@ lsk_status lsk_batchnorm_bwd_apply(float *dx, float *dgamma, float *dbeta, const
             oom = 1;
         } else if (nc > 0) {
             bn_bwd_finish(sums + 2 * c0, coef, dgamma, dbeta, gamma, save_invstd, count, c0, c1, accumulate);
-            if (rows) bn_bwd_apply_range(uk, dx, dy, x, save_mean, coef, batch, channels, hw, c0, c1, accumulate);
+            if (rows) bn_bwd_apply_range(uk, dx, dy, NULL, x, save_mean, coef, batch, channels, hw, c0, c1, accumulate);
         }
     }
     return oom ? LSK_ERR_OUT_OF_MEMORY : LSK_OK;

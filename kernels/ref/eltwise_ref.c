@@ -28,6 +28,16 @@ lsk_status lsk_ref_add_fwd(float *y, const float *a, const float *b, size_t n) {
     return LSK_OK;
 }
 
+lsk_status lsk_ref_add_relu_fwd(float *y, const float *a, const float *b, size_t n) {
+    if (n == 0) return LSK_OK;
+    LSK_CHECK(y && a && b);
+    for (size_t i = 0; i < n; i++) {
+        const float s = (float)((double)a[i] + (double)b[i]);
+        y[i] = s < 0.0f ? 0.0f : s; /* NaN stays NaN */
+    }
+    return LSK_OK;
+}
+
 lsk_status lsk_ref_axpy(float *y, const float *x, float alpha, size_t n) {
     if (n == 0) return LSK_OK;
     LSK_CHECK(y && x);

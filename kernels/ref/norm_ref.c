@@ -98,3 +98,50 @@ lsk_status lsk_ref_batchnorm_bwd(float *dx, float *dgamma, float *dbeta,
     }
     return LSK_OK;
 }
+
+/* relu(batch norm): the forward's y clamped at 0 (NaN stays NaN). */
+lsk_status lsk_ref_batchnorm_relu_fwd_train(float *y, float *save_mean, float *save_invstd,
+                                            float *running_mean, float *running_var,
+                                            const float *x, const float *gamma, const float *beta,
+                                            size_t batch, size_t channels, size_t hw,
+                                            float momentum, float eps) {
+    const lsk_status st = lsk_ref_batchnorm_fwd_train(y, save_mean, save_invstd, running_mean, running_var, x, gamma,
+                                                      beta, batch, channels, hw, momentum, eps);
+    if (st != LSK_OK || channels == 0) return st;
+    for (size_t i = 0; i < batch * channels * hw; i++) y[i] = y[i] < 0.0f ? 0.0f : y[i];
+    return LSK_OK;
+}
+
+/* Its backward from the definition: g = dy where y > 0, else 0; then the batch-norm backward
+ * of g (the same sums and formula as lsk_ref_batchnorm_bwd, with g in place of dy). */
+lsk_status lsk_ref_batchnorm_relu_bwd(float *dx, float *dgamma, float *dbeta,
+                                      const float *dy, const float *y, const float *x, const float *gamma,
+                                      const float *save_mean, const float *save_invstd,
+                                      size_t batch, size_t channels, size_t hw, int accumulate) {
+    LSK_CHECK(accumulate == 0 || accumulate == 1);
+    if (channels == 0) return LSK_OK;
+    LSK_CHECK(save_mean && save_invstd && (!dx || gamma));
+    LSK_CHECK(batch * hw == 0 || (dy && x && y));
+    const double count = (double)batch * (double)hw;
+#define G(b, c, i) (X(y, b, c, i) > 0.0f ? (double)X(dy, b, c, i) : 0.0)
+    for (size_t c = 0; c < channels; c++) {
+        const double mean = save_mean[c], invstd = save_invstd[c];
+        double sg = 0.0, sgxhat = 0.0;
+        for (size_t b = 0; b < batch; b++)
+            for (size_t i = 0; i < hw; i++) {
+                sg += G(b, c, i);
+                sgxhat += G(b, c, i) * (X(x, b, c, i) - mean) * invstd;
+            }
+        if (dbeta) dbeta[c] = (float)(accumulate ? dbeta[c] + sg : sg);
+        if (dgamma) dgamma[c] = (float)(accumulate ? dgamma[c] + sgxhat : sgxhat);
+        if (!dx) continue;
+        for (size_t b = 0; b < batch; b++)
+            for (size_t i = 0; i < hw; i++) {
+                const double xhat = (X(x, b, c, i) - mean) * invstd;
+                const double g = (double)gamma[c] * invstd / count * (count * G(b, c, i) - sg - xhat * sgxhat);
+                X(dx, b, c, i) = (float)(accumulate ? X(dx, b, c, i) + g : g);
+            }
+    }
+#undef G
+    return LSK_OK;
+}

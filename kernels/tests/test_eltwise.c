@@ -79,6 +79,20 @@ static void check_sizes(lsk_tctx *t, const char *isa, int thr, size_t n) {
     snprintf(what, sizeof what, "add in-place n=%zu %s thr=%d", n, isa, thr);
     lsk_tcheck_close(t, what, y, w, n, 0.0f, 0.0f);
 
+    /* add + relu fused: the oracle, and bit for bit add then relu on this path; in place too */
+    lsk_add_relu_fwd(y, x, a, n);
+    lsk_ref_add_relu_fwd(w, x, a, n);
+    snprintf(what, sizeof what, "add_relu n=%zu %s thr=%d", n, isa, thr);
+    lsk_tcheck_close(t, what, y, w, n, 0.0f, 0.0f);
+    lsk_tcheck(t, guard_ok(y, n), what);
+    lsk_add_fwd(dw, x, a, n);
+    lsk_relu_fwd(dw, dw, n);
+    lsk_tcheck(t, n == 0 || memcmp(y, dw, n * sizeof(float)) == 0, what);
+    memcpy(y, x, n * sizeof(float));
+    lsk_add_relu_fwd(y, y, a, n);
+    snprintf(what, sizeof what, "add_relu in-place n=%zu %s thr=%d", n, isa, thr);
+    lsk_tcheck(t, n == 0 || memcmp(y, dw, n * sizeof(float)) == 0, what);
+
     /* axpy */
     memcpy(y, a, n * sizeof(float));
     memcpy(w, a, n * sizeof(float));
@@ -138,6 +152,7 @@ static void check_invalid(lsk_tctx *t) {
                "relu_bwd accumulate=2 rejected, dx untouched");
     lsk_tcheck(t, lsk_relu_bwd(buf, NULL, x, 4, 0) == LSK_ERR_INVALID_ARGUMENT, "relu_bwd NULL dy rejected");
     lsk_tcheck(t, lsk_add_fwd(buf, x, NULL, 4) == LSK_ERR_INVALID_ARGUMENT, "add NULL b rejected");
+    lsk_tcheck(t, lsk_add_relu_fwd(buf, NULL, x, 4) == LSK_ERR_INVALID_ARGUMENT, "add_relu NULL a rejected");
     lsk_tcheck(t, lsk_axpy(NULL, x, 1.0f, 4) == LSK_ERR_INVALID_ARGUMENT, "axpy NULL y rejected");
     lsk_tcheck(t, lsk_scale(NULL, 1.0f, 4) == LSK_ERR_INVALID_ARGUMENT, "scale NULL rejected");
     lsk_tcheck(t, lsk_fill(NULL, 1.0f, 4) == LSK_ERR_INVALID_ARGUMENT, "fill NULL rejected");
@@ -157,6 +172,9 @@ static void check_invalid(lsk_tctx *t) {
         float nx[3] = {NAN, -1.0f, 2.0f}, ny[3];
         lsk_relu_fwd(ny, nx, 3);
         lsk_tcheck(t, isnan(ny[0]) && ny[1] == 0.0f && ny[2] == 2.0f, "relu keeps NaN");
+        const float nb[3] = {1.0f, 0.5f, -3.0f};
+        lsk_add_relu_fwd(ny, nx, nb, 3);
+        lsk_tcheck(t, isnan(ny[0]) && ny[1] == 0.0f && ny[2] == 0.0f, "add_relu keeps NaN");
     }
 }
 

@@ -100,6 +100,55 @@ static void check_case(lsk_tctx *t, const bn_case *k, const char *isa, int thr) 
     snprintf(what, sizeof what, "bn bwd dgamma/dbeta only %zux%zux%zu %s thr=%d", B, C, HW, isa, thr);
     lsk_tcheck_close(t, what, dg, dgr, C, 1e-5f, 1e-6f * (float)M);
     lsk_tcheck_close(t, what, db, dbr, C, 1e-5f, 1e-6f * (float)M);
+    /* relu(batch norm) fused: bit for bit the unfused kernels in sequence on this path (the
+     * property the Swift layer relies on), and close to its oracle. */
+    {
+        float *yf = lsk_talloc(n), *yu = lsk_talloc(n), *g = lsk_talloc(n);
+        float *smf = lsk_talloc(C), *sif = lsk_talloc(C), *smu = lsk_talloc(C), *siu = lsk_talloc(C);
+        snprintf(what, sizeof what, "bn+relu train %zux%zux%zu off=%g %s thr=%d", B, C, HW, k->offset, isa, thr);
+        lsk_tcheck(t, lsk_batchnorm_relu_fwd_train(yf, smf, sif, NULL, NULL, x, gamma, beta, B, C, HW, mom, eps) == LSK_OK,
+                   what);
+        lsk_batchnorm_fwd_train(yu, smu, siu, NULL, NULL, x, gamma, beta, B, C, HW, mom, eps);
+        lsk_relu_fwd(yu, yu, n);
+        lsk_tcheck(t, memcmp(yf, yu, n * sizeof(float)) == 0 && memcmp(smf, smu, C * sizeof(float)) == 0 &&
+                          memcmp(sif, siu, C * sizeof(float)) == 0, what);
+        lsk_ref_batchnorm_relu_fwd_train(yr, smr, sir, NULL, NULL, x, gamma, beta, B, C, HW, mom, eps);
+        lsk_tcheck_close(t, what, yf, yr, n, 1e-5f, 1e-5f);
+        for (int acc = 0; acc <= 1; acc++) {
+            lsk_trand_fill(t, dx, n, -1.0f, 1.0f);
+            lsk_trand_fill(t, dg, C, -1.0f, 1.0f);
+            lsk_trand_fill(t, db, C, -1.0f, 1.0f);
+            memcpy(dxr, dx, n * sizeof(float));
+            memcpy(dgr, dg, C * sizeof(float));
+            memcpy(dbr, db, C * sizeof(float));
+            float *dxu = lsk_talloc(n), *dgu = lsk_talloc(C), *dbu = lsk_talloc(C);
+            memcpy(dxu, dx, n * sizeof(float));
+            memcpy(dgu, dg, C * sizeof(float));
+            memcpy(dbu, db, C * sizeof(float));
+            snprintf(what, sizeof what, "bn+relu bwd acc=%d %zux%zux%zu off=%g %s thr=%d", acc, B, C, HW, k->offset, isa, thr);
+            lsk_tcheck(t, lsk_batchnorm_relu_bwd(dx, dg, db, dy, yf, x, gamma, smf, sif, B, C, HW, acc) == LSK_OK, what);
+            lsk_relu_bwd(g, dy, yf, n, 0);
+            lsk_batchnorm_bwd(dxu, dgu, dbu, g, x, gamma, smf, sif, B, C, HW, acc);
+            lsk_tcheck(t, memcmp(dx, dxu, n * sizeof(float)) == 0 && memcmp(dg, dgu, C * sizeof(float)) == 0 &&
+                              memcmp(db, dbu, C * sizeof(float)) == 0, what);
+            lsk_ref_batchnorm_relu_bwd(dxr, dgr, dbr, dy, yf, x, gamma, smf, sif, B, C, HW, acc);
+            lsk_tcheck_close(t, what, dx, dxr, n, 1e-5f, 1e-5f * amax);
+            lsk_tcheck_close(t, what, dg, dgr, C, 1e-5f, 1e-6f * (float)M);
+            lsk_tcheck_close(t, what, db, dbr, C, 1e-5f, 1e-6f * (float)M);
+            lsk_tfree(dxu), lsk_tfree(dgu), lsk_tfree(dbu);
+        }
+        /* parameter gradients only, and dx only */
+        lsk_batchnorm_relu_bwd(NULL, dg, db, dy, yf, x, NULL, smf, sif, B, C, HW, 0);
+        lsk_ref_batchnorm_relu_bwd(NULL, dgr, dbr, dy, yf, x, NULL, smf, sif, B, C, HW, 0);
+        snprintf(what, sizeof what, "bn+relu bwd dgamma/dbeta only %zux%zux%zu %s thr=%d", B, C, HW, isa, thr);
+        lsk_tcheck_close(t, what, dg, dgr, C, 1e-5f, 1e-6f * (float)M);
+        lsk_tcheck_close(t, what, db, dbr, C, 1e-5f, 1e-6f * (float)M);
+        lsk_batchnorm_relu_bwd(dx, NULL, NULL, dy, yf, x, gamma, smf, sif, B, C, HW, 0);
+        lsk_ref_batchnorm_relu_bwd(dxr, NULL, NULL, dy, yf, x, gamma, smf, sif, B, C, HW, 0);
+        snprintf(what, sizeof what, "bn+relu bwd dx only %zux%zux%zu %s thr=%d", B, C, HW, isa, thr);
+        lsk_tcheck_close(t, what, dx, dxr, n, 1e-5f, 1e-5f * amax);
+        lsk_tfree(yf), lsk_tfree(yu), lsk_tfree(g), lsk_tfree(smf), lsk_tfree(sif), lsk_tfree(smu), lsk_tfree(siu);
+    }
     (void)max_abs;
 
     lsk_tfree(dx), lsk_tfree(dxr), lsk_tfree(dg), lsk_tfree(dgr), lsk_tfree(db), lsk_tfree(dbr);
@@ -216,6 +265,11 @@ static void check_invalid(lsk_tctx *t) {
                "bn bwd dx without gamma rejected");
     lsk_tcheck(t, lsk_batchnorm_bwd(y, NULL, NULL, NULL, x, g, m, s, 2, 2, 2, 0) == LSK_ERR_INVALID_ARGUMENT,
                "bn bwd NULL dy rejected");
+    lsk_tcheck(t, lsk_batchnorm_relu_bwd(y, NULL, NULL, x, NULL, x, g, m, s, 2, 2, 2, 0) == LSK_ERR_INVALID_ARGUMENT,
+               "bn+relu bwd NULL y rejected");
+    lsk_tcheck(t, lsk_batchnorm_relu_fwd_train(y, m, s, NULL, NULL, x, g, NULL, 2, 2, 2, 0.1f, 1e-5f) ==
+                      LSK_ERR_INVALID_ARGUMENT,
+               "bn+relu train NULL beta rejected");
     int untouched = m[0] == 5 && s[0] == 5;
     for (int i = 0; i < 8; i++) untouched &= y[i] == 7;
     lsk_tcheck(t, untouched, "bn rejected calls touched nothing");
